@@ -1,0 +1,76 @@
+# Task runner. `make test` and `make demo` set everything up on first run (a Python 3.11 venv
+# from requirements.lock, node_modules from package-lock.json, the solc adapter); each set-up
+# step runs again only when its inputs change, so a no-op `make setup` takes well under 2 s.
+#
+#   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
+#   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3.11
+VENV := .venv
+TESTS ?=
+
+# Tools come from the venv and node_modules (anvil, which brownie's `development` network
+# launches). No `solc` goes on PATH: py-solc-x finds the adapter in SOLCX_BINARY_PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+unexport VIRTUAL_ENV PYTHONHOME
+# brownie 1.22.2 warns "rpc.X should not be called directly" at its own internal calls. pytest
+# filters them (pyproject.toml); this does the same for `brownie run` (demo, bench).
+RPC_WARNING = ignore:rpc.$(1) should not be called directly:FutureWarning
+export PYTHONWARNINGS := $(call RPC_WARNING,snapshot),$(call RPC_WARNING,revert),$(call RPC_WARNING,mine),$(call RPC_WARNING,sleep)
+
+# Stamps live inside what they describe, so deleting .venv, node_modules or .solcx resets them.
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SOLC_STAMP := .solcx/.installed
+
+.PHONY: setup compile test demo bench lint lock clean distclean
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): requirements.lock pyproject.toml tools/sync-venv.sh | $(VENV)/bin/python
+	tools/sync-venv.sh $(VENV)
+	touch $@
+
+$(NODE_STAMP): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(SOLC_STAMP): $(NODE_STAMP) brownie-config.yaml tools/setup-solc.sh
+	tools/setup-solc.sh
+	touch $@
+
+compile: setup
+	brownie compile
+
+test: setup
+	brownie test $(TESTS)
+
+demo: setup
+	brownie run scripts/demo.py
+
+bench: setup
+	brownie run scripts/bench.py
+
+lint: setup
+	ruff check $(wildcard scripts tests backend)
+	ruff format --check $(wildcard scripts tests backend)
+
+lock:
+	tools/lock-python.sh
+
+clean:
+	rm -rf build reports .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules .solcx
