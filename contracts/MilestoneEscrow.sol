@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IMilestoneEscrow} from "./interfaces/IMilestoneEscrow.sol";
+import {OperatorRegistry} from "./OperatorRegistry.sol";
+import {TypedData} from "./libraries/TypedData.sol";
+
+/// @title MilestoneEscrow: milestone payments for B2B trade, released by oracle attestations
+///
+/// TRUST MODEL
+/// - Nobody holds an admin key: there is no owner, no pause, no upgrade, no fee, no sweep.
+///   Tokens leave the escrow only by the rules below.
+/// - Buyer: deposits; takes back a milestone that is still unpaid after its due date; calls
+///   off a deal that is not yet Active (getting any deposit back).
+/// - Supplier: receives a milestone's amount when the milestone's quorum of oracles has
+///   attested it. Accepts the terms before they are funded (or proposes them).
+/// - Oracles (registered operators named per milestone): decide, by attesting, when a
+///   milestone is paid. A quorum of them can pay a milestone early; they can never send funds
+///   anywhere but to the supplier, and cannot stop the buyer's refund after the due date. Their
+///   keys are managed by each operator's own admin (see OperatorRegistry).
+/// - Arbiter (an operator): named in every deal now; rules on disputes (a later version).
+/// - The token: trusted to report balances honestly. Deposits are credited by balance change,
+///   so a fee-on-transfer token cannot over-credit a deal; rebasing tokens are not supported.
+///
+/// DESIGN: ONE ESCROW PER TOKEN, MANY DEALS EACH
+/// A factory of per-deal clones would pay ~40k gas of deployment per deal and an external call
+/// per attestation to reach a shared registry. One contract holding every deal of one token
+/// keeps a deal in two storage slots and a milestone in one, makes the token an immutable (no
+/// storage read on any payout), and confines whatever a misbehaving token does to the deals
+/// denominated in it. Deploy one instance per token.
+///
+/// Every entry point that moves tokens is nonReentrant (transient storage, EIP-1153).
+contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardTransient, EIP712 {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IMilestoneEscrow
+    uint256 public constant MAX_MILESTONES = 64;
+
+    IERC20 private immutable TOKEN;
+
+    /// @dev Layout, two slots:
+    ///   slot 0: supplier (20) | status (1) | milestoneCount (1) | version (2) | arbiter (4)
+    ///   slot 1: buyer (20) | unfunded (12)
+    /// Slot 0 is all a release reads; slot 1 all that funding and refunds read.
+    struct Deal {
+        address supplier;
+        DealStatus status;
+        uint8 milestoneCount;
+        uint16 version;
+        uint32 arbiter;
+        address buyer;
+        uint96 unfunded;
+    }
+
+    /// @dev Layout, one slot: amount (12) | dueAt (5) | status (1) | quorum (1) |
+    /// attestedMask (1) | oracle0 (4) | oracle1 (4) | oracle2 (4).
+    /// Bit i of attestedMask is set once oracle i has attested.
+    struct Milestone {
+        uint96 amount;
+        uint40 dueAt;
+        MilestoneStatus status;
+        uint8 quorum;
+        uint8 attestedMask;
+        uint32 oracle0;
+        uint32 oracle1;
+        uint32 oracle2;
+    }
+
+    uint256 private _dealCount;
+    mapping(uint256 dealId => Deal) private _deals;
+    mapping(uint256 dealId => mapping(uint256 index => Milestone)) private _milestones;
+    /// @dev Unordered offer nonces: bit (nonce % 256) of word (nonce / 256) is set once used.
+    mapping(address supplier => mapping(uint256 word => uint256 bits)) private _offerNonces;
+
+    /// @dev EIP-712 domain: name "MilestoneEscrow", version "1", this chain, this contract.
+    constructor(IERC20 token_) EIP712("MilestoneEscrow", "1") {
+        TOKEN = token_;
+    }
+
+    // ---------------------------------------------------------------- deal set-up
+
+    /// @inheritdoc IMilestoneEscrow
+    function createDeal(
+        address buyer,
+        address supplier,
+        uint32 arbiter,
+        MilestoneTerms[] calldata milestones
+    ) external returns (uint256 dealId) {
+        // Nobody signs others up for a deal: the creator is one of its parties.
+        if (msg.sender != buyer && msg.sender != supplier) revert NotDealParty(0, msg.sender);
+        // A supplier's proposal is its acceptance; a buyer's waits for the supplier.
+        DealStatus status = msg.sender == supplier ? DealStatus.Accepted : DealStatus.Proposed;
+        dealId = _storeDeal(buyer, supplier, arbiter, milestones, status);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function acceptOffer(DealOffer calldata offer, bytes calldata supplierSignature, uint256 fundAmount)
+        external
+        nonReentrant
+        returns (uint256 dealId)
+    {
+        dealId = _acceptOffer(offer, supplierSignature);
+        if (fundAmount != 0) _fund(dealId, fundAmount);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function acceptOfferWithPermit(
+        DealOffer calldata offer,
+        bytes calldata supplierSignature,
+        uint256 fundAmount,
+        uint256 permitDeadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 dealId) {
+        dealId = _acceptOffer(offer, supplierSignature);
+        _tryPermit(fundAmount, permitDeadline, v, r, s);
+        _fund(dealId, fundAmount);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function cancelOffer(uint256 nonce) external {
+        _useOfferNonce(msg.sender, nonce);
+        emit OfferCancelled(msg.sender, nonce);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function acceptDeal(uint256 dealId) external {
+        Deal storage deal = _deals[dealId];
+        _requireStatus(deal, dealId, DealStatus.Proposed);
+        // A Proposed deal was created by its buyer, so only the supplier is left to agree.
+        if (msg.sender != deal.supplier) {
+            if (msg.sender == deal.buyer) revert CreatorCannotAccept(dealId, msg.sender);
+            revert NotDealParty(dealId, msg.sender);
+        }
+        deal.status = DealStatus.Accepted;
+        emit DealAccepted(dealId, msg.sender);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function fund(uint256 dealId, uint256 amount) external nonReentrant returns (uint96) {
+        return _fund(dealId, amount);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function fundWithPermit(
+        uint256 dealId,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint96) {
+        _tryPermit(amount, deadline, v, r, s);
+        return _fund(dealId, amount);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function cancelDeal(uint256 dealId) external nonReentrant {
+        Deal storage deal = _deals[dealId];
+        DealStatus status = deal.status;
+        if (status == DealStatus.None) revert UnknownDeal(dealId);
+        address buyer = deal.buyer;
+        // Either party may walk away before the terms are locked in by full funding.
+        if (msg.sender != buyer && msg.sender != deal.supplier) {
+            revert NotDealParty(dealId, msg.sender);
+        }
+        if (status != DealStatus.Proposed && status != DealStatus.Accepted) {
+            revert WrongDealStatus(dealId, status);
+        }
+        uint96 deposited = _total(dealId, deal.milestoneCount) - deal.unfunded;
+        deal.status = DealStatus.Cancelled;
+        deal.unfunded = 0;
+        emit DealCancelled(dealId, msg.sender, deposited);
+        if (deposited != 0) TOKEN.safeTransfer(buyer, deposited);
+    }
+
+    // ---------------------------------------------------------------- milestones
+
+    /// @inheritdoc IMilestoneEscrow
+    function attest(uint256 dealId, uint256 index, bytes32 evidenceHash) external nonReentrant {
+        Deal storage deal = _deals[dealId];
+        _requireStatus(deal, dealId, DealStatus.Active);
+        Milestone storage slot = _milestones[dealId][index];
+        Milestone memory m = slot;
+        _requirePending(m, dealId, index);
+
+        uint32 operatorId = operatorOf(msg.sender);
+        uint8 bit = _oracleBit(m, operatorId);
+        // Only a live key of one of this milestone's own oracles counts.
+        if (bit == 0) revert NotMilestoneOracle(dealId, index, msg.sender);
+        // One attestation per oracle: a second one from the same operator adds nothing.
+        if (m.attestedMask & bit != 0) revert AlreadyAttested(dealId, index, operatorId);
+        uint8 mask = m.attestedMask | bit;
+        slot.attestedMask = mask;
+        emit MilestoneAttested(dealId, operatorId, index, msg.sender, evidenceHash);
+        if (_popcount(mask) < m.quorum) return;
+
+        // Quorum reached: pay the supplier. State first, then the transfer.
+        slot.status = MilestoneStatus.Released;
+        address to = deal.supplier;
+        emit MilestoneReleased(dealId, to, index, m.amount);
+        TOKEN.safeTransfer(to, m.amount);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function refund(uint256 dealId, uint256 index) external nonReentrant {
+        Deal storage deal = _deals[dealId];
+        _requireStatus(deal, dealId, DealStatus.Active);
+        address buyer = deal.buyer;
+        if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
+        Milestone storage slot = _milestones[dealId][index];
+        Milestone memory m = slot;
+        _requirePending(m, dealId, index);
+        // The supplier has until the due date, inclusive, to get the milestone attested.
+        if (block.timestamp <= m.dueAt) revert MilestoneNotDue(dealId, index, m.dueAt);
+        slot.status = MilestoneStatus.Refunded;
+        emit MilestoneRefunded(dealId, buyer, index, m.amount);
+        TOKEN.safeTransfer(buyer, m.amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IMilestoneEscrow
+    function token() external view returns (IERC20) {
+        return TOKEN;
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function dealCount() external view returns (uint256) {
+        return _dealCount;
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function offerNonceUsed(address supplier, uint256 nonce) external view returns (bool) {
+        return _offerNonces[supplier][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function hashOffer(DealOffer calldata offer) external view returns (bytes32) {
+        return _hashTypedDataV4(TypedData.hashOffer(offer));
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function getDeal(uint256 dealId) external view returns (DealView memory) {
+        Deal memory d = _deals[dealId];
+        if (d.status == DealStatus.None) revert UnknownDeal(dealId);
+        return DealView({
+            buyer: d.buyer,
+            supplier: d.supplier,
+            arbiter: d.arbiter,
+            status: d.status,
+            version: d.version,
+            milestoneCount: d.milestoneCount,
+            total: _total(dealId, d.milestoneCount),
+            unfunded: d.unfunded
+        });
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function getMilestone(uint256 dealId, uint256 index)
+        external
+        view
+        returns (MilestoneView memory v)
+    {
+        if (_deals[dealId].status == DealStatus.None) revert UnknownDeal(dealId);
+        Milestone memory m = _milestones[dealId][index];
+        if (m.status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
+        v.amount = m.amount;
+        v.dueAt = m.dueAt;
+        v.status = m.status;
+        v.quorum = m.quorum;
+        v.attestations = _popcount(m.attestedMask);
+        v.oracles = [m.oracle0, m.oracle1, m.oracle2];
+        v.attested = [m.attestedMask & 1 != 0, m.attestedMask & 2 != 0, m.attestedMask & 4 != 0];
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _storeDeal(
+        address buyer,
+        address supplier,
+        uint32 arbiter,
+        MilestoneTerms[] calldata milestones,
+        DealStatus status
+    ) private returns (uint256 dealId) {
+        // Two distinct, real parties.
+        if (buyer == address(0) || supplier == address(0) || buyer == supplier) {
+            revert InvalidParties(buyer, supplier);
+        }
+        uint256 count = milestones.length;
+        if (count == 0 || count > MAX_MILESTONES) {
+            revert MilestoneCountOutOfRange(count, MAX_MILESTONES);
+        }
+        uint32 operators = _operatorCount();
+        // The arbiter must exist when the terms are agreed.
+        if (arbiter == 0 || arbiter > operators) revert UnknownOperator(arbiter);
+
+        dealId = ++_dealCount;
+        uint256 total;
+        uint256[] memory packed = new uint256[](count);
+        bytes32[] memory requirements = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            MilestoneTerms calldata t = milestones[i];
+            _checkTerms(i, t, operators);
+            total += t.amount;
+            _milestones[dealId][i] = Milestone({
+                amount: t.amount,
+                dueAt: t.dueAt,
+                status: MilestoneStatus.Pending,
+                quorum: t.quorum,
+                attestedMask: 0,
+                oracle0: t.oracles[0],
+                oracle1: t.oracles[1],
+                oracle2: t.oracles[2]
+            });
+            packed[i] = uint256(t.amount) | (uint256(t.dueAt) << 96) | (uint256(t.quorum) << 136)
+                | (uint256(t.oracles[0]) << 144) | (uint256(t.oracles[1]) << 176)
+                | (uint256(t.oracles[2]) << 208);
+            requirements[i] = t.requirementsHash;
+        }
+        // The deal's total must fit the 96-bit accounting fields.
+        if (total > type(uint96).max) revert TotalTooLarge();
+
+        _deals[dealId] = Deal({
+            supplier: supplier,
+            status: status,
+            milestoneCount: uint8(count),
+            version: 1,
+            arbiter: arbiter,
+            buyer: buyer,
+            unfunded: uint96(total)
+        });
+        emit DealCreated(
+            dealId, buyer, supplier, arbiter, status, uint96(total), packed, requirements
+        );
+    }
+
+    function _acceptOffer(DealOffer calldata offer, bytes calldata signature)
+        private
+        returns (uint256 dealId)
+    {
+        // Only the buyer named in the offer can take it up (and pay for it).
+        if (msg.sender != offer.buyer) revert NotBuyer(0, msg.sender);
+        // An offer is good until its deadline, inclusive.
+        if (block.timestamp > offer.deadline) revert OfferExpired(offer.deadline);
+        address supplier = offer.supplier;
+        bytes32 digest = _hashTypedDataV4(TypedData.hashOffer(offer));
+        // The supplier's own signature (or its contract wallet's approval) on these exact terms.
+        if (!_isValidSignature(supplier, digest, signature)) revert InvalidSupplierSignature(supplier);
+        _useOfferNonce(supplier, offer.nonce);
+        dealId = _storeDeal(offer.buyer, supplier, offer.arbiter, offer.milestones, DealStatus.Accepted);
+    }
+
+    /// @dev ECDSA first (no malleable high-s signatures), then EIP-1271 for contract signers.
+    /// Checking ECDSA before the signer's code saves a cold account access for EOAs.
+    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        returns (bool)
+    {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
+    }
+
+    function _useOfferNonce(address supplier, uint256 nonce) private {
+        uint256 bit = 1 << (nonce & 0xff);
+        mapping(uint256 => uint256) storage words = _offerNonces[supplier];
+        uint256 word = words[nonce >> 8];
+        // Each offer nonce is spent once, by acceptance or by cancellation.
+        if (word & bit != 0) revert OfferNonceUsed(supplier, nonce);
+        words[nonce >> 8] = word | bit;
+    }
+
+    /// @dev A permit already consumed by someone who saw it in the mempool must not block the
+    /// deposit: a failing permit is ignored and the transfer then checks the allowance.
+    function _tryPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) private {
+        try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {}
+            catch {}
+    }
+
+    function _fund(uint256 dealId, uint256 amount) private returns (uint96 credited) {
+        Deal storage deal = _deals[dealId];
+        DealStatus status = deal.status;
+        if (status == DealStatus.None) revert UnknownDeal(dealId);
+        // Only the buyer pays in: a deposit is the buyer's acceptance of the terms.
+        if (msg.sender != deal.buyer) revert NotBuyer(dealId, msg.sender);
+        // Funding needs the supplier's acceptance first, and stops once the deal is Active.
+        if (status != DealStatus.Accepted) revert WrongDealStatus(dealId, status);
+        if (amount == 0) revert ZeroFunding(dealId);
+        uint96 unfunded = deal.unfunded;
+        uint256 requested = amount < unfunded ? amount : unfunded;
+
+        // The transfer comes before the effects on purpose: the credit is what actually
+        // arrived (balance delta), known only afterwards. nonReentrant covers the gap.
+        uint256 before = TOKEN.balanceOf(address(this));
+        TOKEN.safeTransferFrom(msg.sender, address(this), requested);
+        uint256 received = TOKEN.balanceOf(address(this)) - before;
+        // More than was sent means the token's accounting cannot be trusted.
+        if (received > requested) revert UnexpectedBalanceChange(requested, received);
+        if (received == 0) revert ZeroFunding(dealId);
+        // Safe: received <= requested <= unfunded, a uint96.
+        credited = uint96(received);
+        uint96 remaining = unfunded - credited;
+        deal.unfunded = remaining;
+        if (remaining == 0) deal.status = DealStatus.Active;
+        emit DealFunded(dealId, msg.sender, credited, remaining);
+    }
+
+    function _checkTerms(uint256 index, MilestoneTerms calldata t, uint32 operators) private view {
+        if (t.amount == 0) revert ZeroAmount(index);
+        // A due date in the past would make the milestone refundable at once.
+        if (t.dueAt <= block.timestamp) revert DueDateNotInFuture(index, t.dueAt);
+        uint32 a = t.oracles[0];
+        uint32 b = t.oracles[1];
+        uint32 c = t.oracles[2];
+        // Oracles are packed to the front, distinct, and registered.
+        if (a == 0 || (b == 0 && c != 0) || a == b || a == c || (b != 0 && b == c)) {
+            revert InvalidOracleList(index);
+        }
+        if (a > operators) revert UnknownOperator(a);
+        if (b > operators) revert UnknownOperator(b);
+        if (c > operators) revert UnknownOperator(c);
+        uint256 oracleCount = b == 0 ? 1 : (c == 0 ? 2 : 3);
+        // At least one attestation, and no more than there are oracles to give them.
+        if (t.quorum == 0 || t.quorum > oracleCount) {
+            revert InvalidQuorum(index, t.quorum, oracleCount);
+        }
+    }
+
+    function _requireStatus(Deal storage deal, uint256 dealId, DealStatus expected) private view {
+        DealStatus status = deal.status;
+        if (status == expected) return;
+        if (status == DealStatus.None) revert UnknownDeal(dealId);
+        revert WrongDealStatus(dealId, status);
+    }
+
+    function _requirePending(Milestone memory m, uint256 dealId, uint256 index) private pure {
+        if (m.status == MilestoneStatus.Pending) return;
+        if (m.status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
+        revert MilestoneNotPending(dealId, index, m.status);
+    }
+
+    /// @dev The attestedMask bit of `operatorId` in this milestone, or 0 if it is not one of
+    /// its oracles. Operator 0 (an unknown or revoked key) never matches an unused slot.
+    function _oracleBit(Milestone memory m, uint32 operatorId) private pure returns (uint8) {
+        if (operatorId == 0) return 0;
+        if (m.oracle0 == operatorId) return 1;
+        if (m.oracle1 == operatorId) return 2;
+        if (m.oracle2 == operatorId) return 4;
+        return 0;
+    }
+
+    function _popcount(uint8 mask) private pure returns (uint8) {
+        return (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1);
+    }
+
+    function _total(uint256 dealId, uint256 count) private view returns (uint96 total) {
+        for (uint256 i; i < count; ++i) {
+            total += _milestones[dealId][i].amount;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+/// @title Registry of trusted third parties (oracles and arbiters)
+/// @notice An operator is an organisation (an inspection agency, a carrier, a customs broker, an
+/// arbitration service) known by a small numeric id. Deals name operators by id, never by key, so
+/// an operator can rotate or revoke its signing keys without touching any live deal.
+/// @dev Key rules:
+///  - a key (an EOA or an EIP-1271 contract) belongs to at most one operator, forever: once
+///    revoked it can never be added again, to any operator, so an old signature can never come
+///    back to life under a new identity;
+///  - only the operator's admin adds or revokes keys and hands the admin role on;
+///  - revocation is immediate: from the next block a revoked key's attestations are refused.
+interface IOperatorRegistry {
+    /// @notice What the registry knows of one operator.
+    struct OperatorView {
+        address admin;
+        uint32 activeKeys;
+        string name;
+        string metadataURI;
+    }
+
+    /// @notice A key's state. `operatorId == 0` means the key was never registered.
+    struct KeyView {
+        uint32 operatorId;
+        bool revoked;
+    }
+
+    event OperatorRegistered(
+        uint32 indexed operatorId, address indexed admin, string name, string metadataURI
+    );
+    event OperatorMetadataUpdated(uint32 indexed operatorId, string name, string metadataURI);
+    event OperatorAdminTransferred(
+        uint32 indexed operatorId, address indexed previousAdmin, address indexed newAdmin
+    );
+    event OperatorKeyAdded(uint32 indexed operatorId, address indexed key);
+    event OperatorKeyRevoked(uint32 indexed operatorId, address indexed key);
+
+    /// @notice The operator id does not exist.
+    error UnknownOperator(uint32 operatorId);
+    /// @notice The caller is not the admin of the operator.
+    error NotOperatorAdmin(uint32 operatorId, address caller);
+    /// @notice The key is the zero address.
+    error InvalidKey();
+    /// @notice The key is, or was, registered (to this or another operator).
+    error KeyAlreadyRegistered(address key, uint32 operatorId);
+    /// @notice The key is not an active key of the operator.
+    error KeyNotActive(uint32 operatorId, address key);
+    /// @notice The new admin is the zero address.
+    error InvalidAdmin();
+
+    /// @notice Register a new operator whose admin is the caller, with a first signing key.
+    /// @param name Human-readable name ("Acme Inspection Ltd").
+    /// @param metadataURI Where to find the operator's public profile (an ipfs:// or https:// URI).
+    /// @param key The first signing key; may equal the caller.
+    /// @return operatorId The new operator's id (ids start at 1).
+    function registerOperator(string calldata name, string calldata metadataURI, address key)
+        external
+        returns (uint32 operatorId);
+
+    /// @notice Add a signing key to an operator. Admin only.
+    function addOperatorKey(uint32 operatorId, address key) external;
+
+    /// @notice Revoke a signing key for good. Admin only.
+    function revokeOperatorKey(uint32 operatorId, address key) external;
+
+    /// @notice Hand the admin role to another address. Admin only.
+    function transferOperatorAdmin(uint32 operatorId, address newAdmin) external;
+
+    /// @notice Update the operator's public name and metadata reference. Admin only.
+    function updateOperatorMetadata(
+        uint32 operatorId,
+        string calldata name,
+        string calldata metadataURI
+    ) external;
+
+    /// @notice Number of registered operators; ids run from 1 to this number.
+    function operatorCount() external view returns (uint32);
+
+    function getOperator(uint32 operatorId) external view returns (OperatorView memory);
+
+    function getKey(address key) external view returns (KeyView memory);
+
+    /// @notice The operator that `key` currently signs for, or 0 if none (unknown or revoked).
+    function operatorOf(address key) external view returns (uint32);
+}

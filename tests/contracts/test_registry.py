@@ -1,0 +1,66 @@
+"""The operator registry: identities, keys, rotation, revocation."""
+
+import brownie
+from conftest import reverts
+
+
+def _new_key():
+    key = brownie.accounts.add()
+    brownie.accounts[0].transfer(key, "1 ether")
+    return key
+
+
+def test_registration_assigns_id_admin_and_key(escrow, stranger):
+    key = _new_key()
+    tx = escrow.registerOperator("Lab", "ipfs://lab", key, {"from": stranger})
+    op_id = tx.events["OperatorRegistered"]["operatorId"]
+    assert op_id == escrow.operatorCount()
+    assert tuple(escrow.getOperator(op_id)) == (stranger, 1, "Lab", "ipfs://lab")
+    assert escrow.operatorOf(key) == op_id
+
+
+def test_key_cannot_serve_two_operators(escrow, inspector, stranger, ops):
+    with reverts("KeyAlreadyRegistered", inspector.address, ops.inspector):
+        escrow.registerOperator("Copycat", "", inspector, {"from": stranger})
+
+
+def test_zero_key_is_refused(escrow, stranger):
+    with reverts("InvalidKey"):
+        escrow.registerOperator("Nobody", "", brownie.ZERO_ADDRESS, {"from": stranger})
+
+
+def test_revoked_key_is_gone_for_good(escrow, inspector, ops):
+    escrow.revokeOperatorKey(ops.inspector, inspector, {"from": inspector})
+    assert escrow.operatorOf(inspector) == 0
+    assert tuple(escrow.getKey(inspector)) == (ops.inspector, True)
+    with reverts("KeyAlreadyRegistered"):
+        escrow.addOperatorKey(ops.inspector, inspector, {"from": inspector})
+
+
+def test_only_the_admin_manages_keys(escrow, stranger, ops):
+    with reverts("NotOperatorAdmin", ops.inspector, stranger.address):
+        escrow.addOperatorKey(ops.inspector, _new_key(), {"from": stranger})
+
+
+def test_revoking_a_key_of_another_operator_fails(escrow, inspector, carrier, ops):
+    with reverts("KeyNotActive", ops.inspector, carrier.address):
+        escrow.revokeOperatorKey(ops.inspector, carrier, {"from": inspector})
+
+
+def test_admin_role_can_be_handed_on(escrow, inspector, stranger, ops):
+    escrow.transferOperatorAdmin(ops.inspector, stranger, {"from": inspector})
+    assert escrow.getOperator(ops.inspector)[0] == stranger
+    with reverts("NotOperatorAdmin"):
+        escrow.addOperatorKey(ops.inspector, _new_key(), {"from": inspector})
+
+
+def test_metadata_update_is_recorded(escrow, inspector, ops):
+    tx = escrow.updateOperatorMetadata(ops.inspector, "Inspector BV", "ipfs://new",
+                                       {"from": inspector})
+    assert tuple(escrow.getOperator(ops.inspector))[2:] == ("Inspector BV", "ipfs://new")
+    assert tx.events["OperatorMetadataUpdated"]["metadataURI"] == "ipfs://new"
+
+
+def test_unknown_operator_is_reported(escrow):
+    with reverts("UnknownOperator", 999):
+        escrow.getOperator(999)
