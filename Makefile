@@ -52,18 +52,20 @@ $(SOLC_STAMP): $(NODE_STAMP) brownie-config.yaml tools/setup-solc.sh
 compile: setup
 	brownie compile
 
-test: setup
+# The whole check, as CI runs it: lint (ruff, slither), then the test suite on anvil.
+test: setup lint
 	brownie test $(TESTS)
 
 demo: setup
-	brownie run scripts/demo.py
+	brownie run scripts/demo.py --silent
 
 bench: setup
-	brownie run scripts/bench.py
+	brownie run scripts/bench.py --silent
 
 lint: setup
 	ruff check $(wildcard scripts tests backend)
 	ruff format --check $(wildcard scripts tests backend)
+	tools/slither.sh
 
 lock:
 	tools/lock-python.sh

@@ -373,11 +373,10 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
 
     function _useOfferNonce(address supplier, uint256 nonce) private {
         uint256 bit = 1 << (nonce & 0xff);
-        mapping(uint256 => uint256) storage words = _offerNonces[supplier];
-        uint256 word = words[nonce >> 8];
+        uint256 word = _offerNonces[supplier][nonce >> 8];
         // Each offer nonce is spent once, by acceptance or by cancellation.
         if (word & bit != 0) revert OfferNonceUsed(supplier, nonce);
-        words[nonce >> 8] = word | bit;
+        _offerNonces[supplier][nonce >> 8] = word | bit;
     }
 
     /// @dev A permit already consumed by someone who saw it in the mempool must not block the

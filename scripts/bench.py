@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from brownie import MilestoneEscrow, TestStablecoin, accounts, chain
+from eth_account import Account
 
 from backend import typed_data
 from backend.terms import DealOffer, Milestone
@@ -35,7 +36,7 @@ PEERS = {
 
 
 def new_account():
-    account = accounts.add()
+    account = accounts.add(Account.create().key.hex())
     accounts[0].transfer(account, "10 ether", silent=True)
     return account
 
@@ -44,15 +45,15 @@ class Bench:
     def __init__(self):
         self.gas: dict[str, int] = {}
         deployer = accounts[0]
-        self.token = TestStablecoin.deploy({"from": deployer, "silent": True})
-        self.escrow = MilestoneEscrow.deploy(self.token, {"from": deployer, "silent": True})
+        self.token = TestStablecoin.deploy({"from": deployer}, silent=True)
+        self.escrow = MilestoneEscrow.deploy(self.token, {"from": deployer}, silent=True)
         self.oracle_a, self.oracle_b, self.arbiter = new_account(), new_account(), new_account()
         self.ids = []
         for key in (self.oracle_a, self.oracle_b, self.arbiter):
-            tx = self.escrow.registerOperator("op", "", key, {"from": key, "silent": True})
+            tx = self.escrow.registerOperator("op", "", key, {"from": key}, silent=True)
             self.ids.append(tx.events["OperatorRegistered"]["operatorId"])
         # Steady state: the escrow already holds other deals' funds.
-        self.token.mint(self.escrow, 1, {"from": deployer, "silent": True})
+        self.token.mint(self.escrow, 1, {"from": deployer}, silent=True)
 
     def record(self, name: str, tx) -> None:
         self.gas[name] = tx.gas_used
@@ -61,14 +62,25 @@ class Bench:
         now = chain[-1].timestamp
         oracles = (self.ids[0], self.ids[1]) if quorum == 2 else (self.ids[0],)
         return tuple(
-            Milestone(1_000 * UNIT * (i + 1), now + (i + 1) * 30 * DAY, quorum, oracles,
-                      bytes([i + 1]) * 32)
+            Milestone(
+                1_000 * UNIT * (i + 1),
+                now + (i + 1) * 30 * DAY,
+                quorum,
+                oracles,
+                bytes([i + 1]) * 32,
+            )
             for i in range(n)
         )
 
     def create(self, buyer, supplier, terms, name: str | None = None) -> int:
-        tx = self.escrow.createDeal(buyer, supplier, self.ids[2], [m.as_tuple() for m in terms],
-                                    {"from": supplier, "silent": True})
+        tx = self.escrow.createDeal(
+            buyer,
+            supplier,
+            self.ids[2],
+            [m.as_tuple() for m in terms],
+            {"from": supplier},
+            silent=True,
+        )
         if name:
             self.record(name, tx)
         return tx.events["DealCreated"]["dealId"]
@@ -76,24 +88,43 @@ class Bench:
     def permit(self, owner, value: int):
         deadline = chain[-1].timestamp + DAY
         sig = typed_data.sign(
-            typed_data.permit_message(chain.id, self.token.address, self.token.name(),
-                                      owner.address, self.escrow.address, value,
-                                      self.token.nonces(owner), deadline),
+            typed_data.permit_message(
+                chain.id,
+                self.token.address,
+                self.token.name(),
+                owner.address,
+                self.escrow.address,
+                value,
+                self.token.nonces(owner),
+                deadline,
+            ),
             owner.private_key,
         )
         return deadline, sig
 
     def offer_and_fund(self, buyer, supplier, nonce: int):
-        offer = DealOffer(buyer.address, supplier.address, self.ids[2], self.terms(4), nonce,
-                          chain[-1].timestamp + DAY)
+        offer = DealOffer(
+            buyer.address,
+            supplier.address,
+            self.ids[2],
+            self.terms(4),
+            nonce,
+            chain[-1].timestamp + DAY,
+        )
         signature = typed_data.sign(
             typed_data.offer_message(chain.id, self.escrow.address, offer), supplier.private_key
         ).signature
-        self.token.mint(buyer, offer.total, {"from": buyer, "silent": True})
+        self.token.mint(buyer, offer.total, {"from": buyer}, silent=True)
         deadline, permit = self.permit(buyer, offer.total)
-        return self.escrow.acceptOfferWithPermit(offer.as_tuple(), signature, offer.total,
-                                                 deadline, *permit.vrs,
-                                                 {"from": buyer, "silent": True})
+        return self.escrow.acceptOfferWithPermit(
+            offer.as_tuple(),
+            signature,
+            offer.total,
+            deadline,
+            *permit.vrs,
+            {"from": buyer},
+            silent=True,
+        )
 
     def run(self) -> dict[str, int]:
         buyer, supplier = new_account(), new_account()
@@ -103,15 +134,19 @@ class Bench:
         # fund: approve beforehand (not counted), then the deposit itself.
         deal = self.create(buyer, supplier, self.terms(4))
         total = self.escrow.getDeal(deal)["total"]
-        self.token.mint(buyer, total, {"from": buyer, "silent": True})
-        self.token.approve(self.escrow, total, {"from": buyer, "silent": True})
-        self.record("fund", self.escrow.fund(deal, total, {"from": buyer, "silent": True}))
+        self.token.mint(buyer, total, {"from": buyer}, silent=True)
+        self.token.approve(self.escrow, total, {"from": buyer}, silent=True)
+        self.record("fund", self.escrow.fund(deal, total, {"from": buyer}, silent=True))
 
         deal_p = self.create(buyer, supplier, self.terms(4))
-        self.token.mint(buyer, total, {"from": buyer, "silent": True})
+        self.token.mint(buyer, total, {"from": buyer}, silent=True)
         deadline, sig = self.permit(buyer, total)
-        self.record("fund_with_permit", self.escrow.fundWithPermit(
-            deal_p, total, deadline, *sig.vrs, {"from": buyer, "silent": True}))
+        self.record(
+            "fund_with_permit",
+            self.escrow.fundWithPermit(
+                deal_p, total, deadline, *sig.vrs, {"from": buyer}, silent=True
+            ),
+        )
 
         # Create + fund, all transactions together. First deal of fresh parties (first permit
         # nonce, first offer nonce), then the same parties' next deal (steady state).
@@ -120,34 +155,41 @@ class Bench:
         self.record("create_fund_4", self.offer_and_fund(fresh_buyer, fresh_supplier, 2))
         deal_2 = self.create(buyer, supplier, self.terms(4))
         two_step = self.gas.get("create_4", 0)  # same shape as create_4
-        self.token.mint(buyer, total, {"from": buyer, "silent": True})
+        self.token.mint(buyer, total, {"from": buyer}, silent=True)
         deadline, sig = self.permit(buyer, total)
-        tx = self.escrow.fundWithPermit(deal_2, total, deadline, *sig.vrs,
-                                        {"from": buyer, "silent": True})
+        tx = self.escrow.fundWithPermit(
+            deal_2, total, deadline, *sig.vrs, {"from": buyer}, silent=True
+        )
         self.gas["create_fund_4_two_step"] = two_step + tx.gas_used
 
         # attest: a quorum-of-2 milestone; the first attestation only records.
         deal_q = self.create(buyer, supplier, self.terms(2, quorum=2))
-        self.token.mint(buyer, 10**12, {"from": buyer, "silent": True})
-        self.token.approve(self.escrow, 10**12, {"from": buyer, "silent": True})
-        self.escrow.fund(deal_q, 10**12, {"from": buyer, "silent": True})
-        self.token.mint(supplier, 1, {"from": buyer, "silent": True})  # supplier holds tokens
+        self.token.mint(buyer, 10**12, {"from": buyer}, silent=True)
+        self.token.approve(self.escrow, 10**12, {"from": buyer}, silent=True)
+        self.escrow.fund(deal_q, 10**12, {"from": buyer}, silent=True)
+        self.token.mint(supplier, 1, {"from": buyer}, silent=True)  # supplier holds tokens
         ev = b"\x42" * 32
-        self.record("attest", self.escrow.attest(deal_q, 0, ev,
-                                                 {"from": self.oracle_a, "silent": True}))
-        self.record("attest_release", self.escrow.attest(deal_q, 0, ev,
-                                                         {"from": self.oracle_b, "silent": True}))
+        self.record(
+            "attest", self.escrow.attest(deal_q, 0, ev, {"from": self.oracle_a}, silent=True)
+        )
+        self.record(
+            "attest_release",
+            self.escrow.attest(deal_q, 0, ev, {"from": self.oracle_b}, silent=True),
+        )
 
         # refund after the due date
         chain.sleep(61 * DAY)
         chain.mine()
-        self.record("refund", self.escrow.refund(deal_q, 1, {"from": buyer, "silent": True}))
+        self.record("refund", self.escrow.refund(deal_q, 1, {"from": buyer}, silent=True))
 
         # The floor: plain transfers of the same token, same run.
-        self.record("transfer_to_holder",
-                    self.token.transfer(supplier, 1, {"from": buyer, "silent": True}))
-        self.record("transfer_to_fresh", self.token.transfer(
-            accounts.add().address, 1, {"from": buyer, "silent": True}))
+        self.record(
+            "transfer_to_holder", self.token.transfer(supplier, 1, {"from": buyer}, silent=True)
+        )
+        self.record(
+            "transfer_to_fresh",
+            self.token.transfer(Account.create().address, 1, {"from": buyer}, silent=True),
+        )
         return self.gas
 
 
@@ -165,10 +207,12 @@ def main() -> None:
     print(f"\nwritten to {OUT}")
 
     checks = [
-        ("attest_release <= 1.6 x transfer_to_holder", gas["attest_release"] <= 1.6 * floor,
-         f"{gas['attest_release']:,} vs {1.6 * floor:,.0f}"),
-        ("create_fund_4 <= 250,000", gas["create_fund_4"] <= 250_000,
-         f"{gas['create_fund_4']:,}"),
+        (
+            "attest_release <= 1.6 x transfer_to_holder",
+            gas["attest_release"] <= 1.6 * floor,
+            f"{gas['attest_release']:,} vs {1.6 * floor:,.0f}",
+        ),
+        ("create_fund_4 <= 250,000", gas["create_fund_4"] <= 250_000, f"{gas['create_fund_4']:,}"),
     ]
     for label, ok, figures in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}  ({figures})")

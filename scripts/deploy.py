@@ -20,11 +20,11 @@ from backend.deployments import EscrowDeployment
 LOCAL_NETWORKS = {"development", "anvil", "hardhat", "ganache"}
 
 
-def deploy(deployer, token=None) -> tuple[object, object]:
+def deploy(deployer, token=None, silent: bool = False) -> tuple[object, object]:
     """Deploy an escrow for `token` (a test stablecoin when None). Returns (escrow, token)."""
     if token is None:
-        token = TestStablecoin.deploy({"from": deployer})
-    escrow = MilestoneEscrow.deploy(token, {"from": deployer})
+        token = TestStablecoin.deploy({"from": deployer}, silent=silent)
+    escrow = MilestoneEscrow.deploy(token, {"from": deployer}, silent=silent)
     return escrow, token
 
 

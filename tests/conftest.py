@@ -208,8 +208,14 @@ def sign_offer(escrow, supplier_key, offer: DealOffer) -> bytes:
 
 def sign_permit(token, owner, spender, value: int, deadline: int) -> typed_data.Signature:
     message = typed_data.permit_message(
-        chain.id, token.address, token.name(), owner.address, str(spender), value,
-        token.nonces(owner), deadline,
+        chain.id,
+        token.address,
+        token.name(),
+        owner.address,
+        str(spender),
+        value,
+        token.nonces(owner),
+        deadline,
     )
     return typed_data.sign(message, owner.private_key)
 

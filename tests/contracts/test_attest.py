@@ -34,16 +34,16 @@ def test_quorum_of_two_waits_for_the_second(escrow, stable, supplier, inspector,
     assert stable.balanceOf(supplier) == 0
 
 
-def test_second_attestation_completes_quorum(escrow, stable, supplier, inspector, carrier,
-                                             active_deal):
+def test_second_attestation_completes_quorum(
+    escrow, stable, supplier, inspector, carrier, active_deal
+):
     escrow.attest(active_deal.id, 1, EVIDENCE, {"from": inspector})
     escrow.attest(active_deal.id, 1, EVIDENCE, {"from": carrier})
     assert stable.balanceOf(supplier) == 200 * USD
     assert tuple(escrow.getMilestone(active_deal.id, 1)["attested"]) == (True, True, False)
 
 
-def test_milestones_release_in_any_order(escrow, stable, supplier, inspector, customs,
-                                         active_deal):
+def test_milestones_release_in_any_order(escrow, stable, supplier, inspector, customs, active_deal):
     escrow.attest(active_deal.id, 2, EVIDENCE, {"from": customs})
     escrow.attest(active_deal.id, 0, EVIDENCE, {"from": inspector})
     assert stable.balanceOf(supplier) == 400 * USD
@@ -72,8 +72,9 @@ def test_parties_cannot_attest(escrow, buyer, supplier, active_deal):
             escrow.attest(active_deal.id, 0, EVIDENCE, {"from": party})
 
 
-def test_released_milestone_is_not_paid_twice(escrow, stable, supplier, inspector, carrier,
-                                              active_deal):
+def test_released_milestone_is_not_paid_twice(
+    escrow, stable, supplier, inspector, carrier, active_deal
+):
     escrow.attest(active_deal.id, 0, EVIDENCE, {"from": inspector})
     with reverts("MilestoneNotPending", active_deal.id, 0, MilestoneStatus.RELEASED):
         escrow.attest(active_deal.id, 0, EVIDENCE, {"from": inspector})

@@ -5,8 +5,9 @@ from conftest import USD, fund_fully, milestones, reverts
 from backend.terms import DealStatus
 
 
-def test_buyer_cancels_partly_funded_deal_and_gets_deposit_back(escrow, stable, buyer, ops,
-                                                                create_deal):
+def test_buyer_cancels_partly_funded_deal_and_gets_deposit_back(
+    escrow, stable, buyer, ops, create_deal
+):
     deal = create_deal(milestones([50 * USD, 50 * USD], [(ops.inspector,)] * 2))
     stable.mint(buyer, 30 * USD, {"from": buyer})
     stable.approve(escrow, 30 * USD, {"from": buyer})

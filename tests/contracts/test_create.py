@@ -43,10 +43,12 @@ def test_milestone_terms_are_stored(escrow, ops, create_deal):
 
 def test_created_event_carries_every_term(escrow, buyer, supplier, ops):
     terms = milestones([5 * USD, 6 * USD], [(ops.inspector,), (ops.inspector, ops.carrier)], [1, 2])
-    tx = escrow.createDeal(buyer, supplier, ops.arbiter, [m.as_tuple() for m in terms],
-                           {"from": supplier})
+    tx = escrow.createDeal(
+        buyer, supplier, ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
+    )
     event = tx.events["DealCreated"]
-    decoded = [Milestone.unpack(w, r) for w, r in zip(event["milestones"], event["requirements"])]
+    pairs = zip(event["milestones"], event["requirements"], strict=True)
+    decoded = [Milestone.unpack(word, req) for word, req in pairs]
     assert decoded == terms
     assert event["total"] == 11 * USD
     assert event["status"] == DealStatus.ACCEPTED
@@ -70,8 +72,11 @@ def test_stranger_cannot_create_for_others(escrow, buyer, supplier, stranger, op
 def test_parties_must_be_two_real_addresses(escrow, buyer, supplier, ops, case):
     terms = [m.as_tuple() for m in milestones([USD], [(ops.inspector,)])]
     zero = brownie.ZERO_ADDRESS
-    b, s = {"same": (supplier, supplier), "zero-buyer": (zero, supplier),
-            "zero-supplier": (buyer, zero)}[case]
+    b, s = {
+        "same": (supplier, supplier),
+        "zero-buyer": (zero, supplier),
+        "zero-supplier": (buyer, zero),
+    }[case]
     creator = buyer if case == "zero-supplier" else supplier
     with reverts("InvalidParties"):
         escrow.createDeal(b, s, ops.arbiter, terms, {"from": creator})
@@ -106,7 +111,8 @@ def test_quorum_must_fit_the_oracles(escrow, ops, create_deal, quorum):
 
 
 @pytest.mark.parametrize(
-    "slots", [[0, 1, 0], [1, 0, 2], [1, 1, 0], [1, 2, 1], [1, 2, 2]],
+    "slots",
+    [[0, 1, 0], [1, 0, 2], [1, 1, 0], [1, 2, 1], [1, 2, 2]],
     ids=["empty-first", "gap", "dup-ab", "dup-ac", "dup-bc"],
 )
 def test_oracle_list_must_be_packed_and_distinct(escrow, buyer, supplier, ops, slots):

@@ -44,23 +44,29 @@ def test_signed_offer_creates_and_funds_in_one_transaction(escrow, stable, buyer
 
 def test_offer_without_funding_leaves_deal_accepted(escrow, buyer, supplier, ops):
     offer = _offer(buyer, supplier, ops)
-    tx = escrow.acceptOffer(offer.as_tuple(), sign_offer(escrow, supplier, offer), 0,
-                            {"from": buyer})
+    tx = escrow.acceptOffer(
+        offer.as_tuple(), sign_offer(escrow, supplier, offer), 0, {"from": buyer}
+    )
     assert escrow.getDeal(tx.events["DealCreated"]["dealId"])["status"] == DealStatus.ACCEPTED
 
 
 def test_offer_signed_by_someone_else_is_refused(escrow, buyer, supplier, stranger, ops):
     offer = _offer(buyer, supplier, ops)
     with reverts("InvalidSupplierSignature", supplier.address):
-        escrow.acceptOffer(offer.as_tuple(), sign_offer(escrow, stranger, offer), 0,
-                           {"from": buyer})
+        escrow.acceptOffer(
+            offer.as_tuple(), sign_offer(escrow, stranger, offer), 0, {"from": buyer}
+        )
 
 
 def test_altered_terms_break_the_signature(escrow, buyer, supplier, ops):
     offer = _offer(buyer, supplier, ops)
     signature = sign_offer(escrow, supplier, offer)
-    cheaper = _offer(buyer, supplier, ops, milestones=tuple(
-        milestones([1 * USD, 70 * USD], [(ops.inspector,), (ops.carrier,)])))
+    cheaper = _offer(
+        buyer,
+        supplier,
+        ops,
+        milestones=tuple(milestones([1 * USD, 70 * USD], [(ops.inspector,), (ops.carrier,)])),
+    )
     with reverts("InvalidSupplierSignature"):
         escrow.acceptOffer(cheaper.as_tuple(), signature, 0, {"from": buyer})
 
@@ -92,8 +98,9 @@ def test_expired_offer_is_refused(escrow, buyer, supplier, ops):
 def test_only_the_named_buyer_accepts(escrow, buyer, supplier, stranger, ops):
     offer = _offer(buyer, supplier, ops)
     with reverts("NotBuyer"):
-        escrow.acceptOffer(offer.as_tuple(), sign_offer(escrow, supplier, offer), 0,
-                           {"from": stranger})
+        escrow.acceptOffer(
+            offer.as_tuple(), sign_offer(escrow, supplier, offer), 0, {"from": stranger}
+        )
 
 
 def test_high_s_signature_is_refused(escrow, buyer, supplier, ops):
@@ -112,8 +119,7 @@ def test_offer_for_another_escrow_is_refused(escrow, stable, buyer, supplier, op
     other = MilestoneEscrow.deploy(stable, {"from": deployer})
     offer = _offer(buyer, supplier, ops)
     with reverts("InvalidSupplierSignature"):
-        escrow.acceptOffer(offer.as_tuple(), sign_offer(other, supplier, offer), 0,
-                           {"from": buyer})
+        escrow.acceptOffer(offer.as_tuple(), sign_offer(other, supplier, offer), 0, {"from": buyer})
 
 
 def test_contract_wallet_supplier_signs_by_eip1271(escrow, buyer, supplier, ops, deployer):
@@ -121,6 +127,7 @@ def test_contract_wallet_supplier_signs_by_eip1271(escrow, buyer, supplier, ops,
 
     wallet = MockContractWallet.deploy(supplier, {"from": deployer})
     offer = _offer(buyer, wallet, ops)
-    tx = escrow.acceptOffer(offer.as_tuple(), sign_offer(escrow, supplier, offer), 0,
-                            {"from": buyer})
+    tx = escrow.acceptOffer(
+        offer.as_tuple(), sign_offer(escrow, supplier, offer), 0, {"from": buyer}
+    )
     assert escrow.getDeal(tx.events["DealCreated"]["dealId"])["supplier"] == wallet

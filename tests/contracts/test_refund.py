@@ -41,8 +41,9 @@ def test_released_milestone_cannot_be_refunded(escrow, buyer, inspector, active_
         escrow.refund(active_deal.id, 0, {"from": buyer})
 
 
-def test_refunded_milestone_cannot_be_released(escrow, stable, supplier, buyer, inspector,
-                                               active_deal):
+def test_refunded_milestone_cannot_be_released(
+    escrow, stable, supplier, buyer, inspector, active_deal
+):
     _past_due(escrow, active_deal, 0)
     escrow.refund(active_deal.id, 0, {"from": buyer})
     with reverts("MilestoneNotPending", active_deal.id, 0, MilestoneStatus.REFUNDED):
@@ -58,16 +59,18 @@ def test_refund_is_paid_once(escrow, stable, buyer, active_deal):
     assert stable.balanceOf(buyer) == 100 * USD
 
 
-def test_partly_attested_milestone_is_refundable_after_due(escrow, stable, buyer, inspector,
-                                                           active_deal):
+def test_partly_attested_milestone_is_refundable_after_due(
+    escrow, stable, buyer, inspector, active_deal
+):
     escrow.attest(active_deal.id, 1, EVIDENCE, {"from": inspector})  # 1 of 2
     _past_due(escrow, active_deal, 1)
     escrow.refund(active_deal.id, 1, {"from": buyer})
     assert stable.balanceOf(buyer) == 200 * USD
 
 
-def test_late_attestation_still_pays_until_refunded(escrow, stable, supplier, inspector,
-                                                   active_deal):
+def test_late_attestation_still_pays_until_refunded(
+    escrow, stable, supplier, inspector, active_deal
+):
     _past_due(escrow, active_deal, 0)
     escrow.attest(active_deal.id, 0, EVIDENCE, {"from": inspector})
     assert stable.balanceOf(supplier) == 100 * USD

@@ -55,8 +55,9 @@ def test_admin_role_can_be_handed_on(escrow, inspector, stranger, ops):
 
 
 def test_metadata_update_is_recorded(escrow, inspector, ops):
-    tx = escrow.updateOperatorMetadata(ops.inspector, "Inspector BV", "ipfs://new",
-                                       {"from": inspector})
+    tx = escrow.updateOperatorMetadata(
+        ops.inspector, "Inspector BV", "ipfs://new", {"from": inspector}
+    )
     assert tuple(escrow.getOperator(ops.inspector))[2:] == ("Inspector BV", "ipfs://new")
     assert tx.events["OperatorMetadataUpdated"]["metadataURI"] == "ipfs://new"
 

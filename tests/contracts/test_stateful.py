@@ -18,7 +18,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -82,8 +81,13 @@ class EscrowModel(RuleBasedStateMachine):
         oracles = [tuple(ids)] * len(st_amounts)
         quorums = [st_quorum] * len(st_amounts)
         terms = milestones(list(st_amounts), oracles, quorums)
-        tx = self.escrow.createDeal(self.buyer, self.supplier, self.ops.arbiter,
-                                    [m.as_tuple() for m in terms], {"from": self.supplier})
+        tx = self.escrow.createDeal(
+            self.buyer,
+            self.supplier,
+            self.ops.arbiter,
+            [m.as_tuple() for m in terms],
+            {"from": self.supplier},
+        )
         deal_id = tx.events["DealCreated"]["dealId"]
         self.deals[deal_id] = ModelDeal(
             [ModelMilestone(m.amount, m.due_at, m.quorum, m.oracles) for m in terms],
@@ -216,15 +220,31 @@ class EscrowModel(RuleBasedStateMachine):
         return deal_id, self.deals[deal_id]
 
 
-def test_escrow_matches_model(any_escrow, any_token, any_ops, buyer, supplier, inspector,
-                              carrier, customs):
-    machine = type("Model", (EscrowModel,), {
-        "escrow": any_escrow, "token": any_token, "ops": any_ops, "buyer": buyer,
-        "supplier": supplier,
-        "oracle_keys": {any_ops.inspector: inspector, any_ops.carrier: carrier,
-                        any_ops.customs: customs},
-    })
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=12, stateful_step_count=25, deadline=None,
-        suppress_health_check=list(HealthCheck),
-    ))
+def test_escrow_matches_model(
+    any_escrow, any_token, any_ops, buyer, supplier, inspector, carrier, customs
+):
+    machine = type(
+        "Model",
+        (EscrowModel,),
+        {
+            "escrow": any_escrow,
+            "token": any_token,
+            "ops": any_ops,
+            "buyer": buyer,
+            "supplier": supplier,
+            "oracle_keys": {
+                any_ops.inspector: inspector,
+                any_ops.carrier: carrier,
+                any_ops.customs: customs,
+            },
+        },
+    )
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
