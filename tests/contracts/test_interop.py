@@ -1,0 +1,77 @@
+"""Interoperability: another EIP-712 implementation (ethers v6, run by node) signs what the
+escrow accepts, and the worked example in docs/typed-data.md is what both libraries produce."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import brownie
+from conftest import DAY, USD, milestones, now
+
+from backend import typed_data
+from backend.terms import DealOffer, DealStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "typed-data.md"
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def ethers_sign(message: dict, private_key: str) -> dict:
+    def plain(o):
+        if isinstance(o, bytes):
+            return "0x" + o.hex()
+        raise TypeError(type(o))
+
+    payload = json.dumps({"privateKey": private_key, "typedData": message}, default=plain)
+    out = subprocess.run(
+        ["node", str(ROOT / "tests" / "js" / "sign_typed_data.mjs")],
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    return json.loads(out.stdout)
+
+
+def _doc_example() -> tuple[dict, dict]:
+    text = DOC.read_text()
+    message = json.loads(re.search(r"```json\n(.*?)\n```", text, re.S).group(1))
+    values = dict(re.findall(r"\| (digest|signature \(r‖s‖v\)) \| `(0x[0-9a-f]+)` \|", text))
+    return message, values
+
+
+def test_ethers_signed_offer_is_accepted_on_chain(escrow, buyer, supplier, ops):
+    offer = DealOffer(
+        buyer.address,
+        supplier.address,
+        ops.arbiter,
+        tuple(
+            milestones(
+                [10 * USD, 20 * USD], [(ops.inspector,), (ops.inspector, ops.carrier)], [1, 2]
+            )
+        ),
+        nonce=42,
+        deadline=now() + DAY,
+    )
+    message = typed_data.offer_message(brownie.chain.id, escrow.address, offer)
+    signed = ethers_sign(message, supplier.private_key)
+    assert signed["signer"] == supplier.address
+    assert signed["digest"] == escrow.hashOffer(offer.as_tuple())
+    tx = escrow.acceptOffer(offer.as_tuple(), signed["signature"], 0, {"from": buyer})
+    assert escrow.getDeal(tx.events["DealCreated"]["dealId"])["status"] == DealStatus.ACCEPTED
+
+
+def test_doc_example_matches_ethers_and_eth_account():
+    message, values = _doc_example()
+    by_ethers = ethers_sign(message, ANVIL_KEY_0)
+    for m in message["message"]["milestones"]:
+        m["amount"] = int(m["amount"])
+        m["requirementsHash"] = bytes.fromhex(m["requirementsHash"][2:])
+    by_python = typed_data.sign(message, ANVIL_KEY_0)
+    assert by_ethers["digest"] == values["digest"]
+    assert "0x" + typed_data.digest(message).hex() == values["digest"]
+    assert by_ethers["signature"] == values["signature (r‖s‖v)"]
+    assert "0x" + by_python.signature.hex() == values["signature (r‖s‖v)"]
