@@ -21,6 +21,7 @@ class MilestoneStatus(IntEnum):
     PENDING = 1
     RELEASED = 2
     REFUNDED = 3
+    REJECTED = 4
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,15 @@ DEAL_OFFER_TYPE = [
     {"name": "deadline", "type": "uint256"},
 ]
 
+ATTESTATION_TYPE = [
+    {"name": "dealId", "type": "uint256"},
+    {"name": "milestone", "type": "uint256"},
+    {"name": "dealVersion", "type": "uint16"},
+    {"name": "met", "type": "bool"},
+    {"name": "evidenceHash", "type": "bytes32"},
+    {"name": "deadline", "type": "uint256"},
+]
+
 PERMIT_TYPE = [
     {"name": "owner", "type": "address"},
     {"name": "spender", "type": "address"},
@@ -67,6 +76,17 @@ def offer_message(chain_id: int, escrow: str, offer: DealOffer) -> dict:
         "primaryType": "DealOffer",
         "domain": escrow_domain(chain_id, escrow),
         "message": offer.as_typed(),
+    }
+
+
+def attestation_message(chain_id: int, escrow: str, attestation: dict) -> dict:
+    """The full EIP-712 message an oracle key signs: `attestation` has the fields of
+    ATTESTATION_TYPE (evidenceHash as 32 bytes)."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN, "Attestation": ATTESTATION_TYPE},
+        "primaryType": "Attestation",
+        "domain": escrow_domain(chain_id, escrow),
+        "message": dict(attestation),
     }
 
 

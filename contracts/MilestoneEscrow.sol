@@ -43,6 +43,10 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
     /// @inheritdoc IMilestoneEscrow
     uint256 public constant MAX_MILESTONES = 64;
 
+    /// @dev Passed as the signed version by direct verdicts, whose sender is checked live. No
+    /// signed `uint16 dealVersion` can equal it.
+    uint256 private constant ANY_VERSION = type(uint256).max;
+
     IERC20 private immutable TOKEN;
 
     /// @dev Layout, two slots:
@@ -60,14 +64,14 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
     }
 
     /// @dev Layout, one slot: amount (12) | dueAt (5) | status (1) | quorum (1) |
-    /// attestedMask (1) | oracle0 (4) | oracle1 (4) | oracle2 (4).
-    /// Bit i of attestedMask is set once oracle i has attested.
+    /// verdicts (1) | oracle0 (4) | oracle1 (4) | oracle2 (4).
+    /// verdicts: bit i is set once oracle i said "met", bit i + 4 once it said "not met".
     struct Milestone {
         uint96 amount;
         uint40 dueAt;
         MilestoneStatus status;
         uint8 quorum;
-        uint8 attestedMask;
+        uint8 verdicts;
         uint32 oracle0;
         uint32 oracle1;
         uint32 oracle2;
@@ -186,28 +190,29 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
 
     /// @inheritdoc IMilestoneEscrow
     function attest(uint256 dealId, uint256 index, bytes32 evidenceHash) external nonReentrant {
-        Deal storage deal = _deals[dealId];
-        _requireStatus(deal, dealId, DealStatus.Active);
-        Milestone storage slot = _milestones[dealId][index];
-        Milestone memory m = slot;
-        _requirePending(m, dealId, index);
+        _attest(dealId, index, msg.sender, true, evidenceHash, ANY_VERSION, true);
+    }
 
-        uint32 operatorId = operatorOf(msg.sender);
-        uint8 bit = _oracleBit(m, operatorId);
-        // Only a live key of one of this milestone's own oracles counts.
-        if (bit == 0) revert NotMilestoneOracle(dealId, index, msg.sender);
-        // One attestation per oracle: a second one from the same operator adds nothing.
-        if (m.attestedMask & bit != 0) revert AlreadyAttested(dealId, index, operatorId);
-        uint8 mask = m.attestedMask | bit;
-        slot.attestedMask = mask;
-        emit MilestoneAttested(dealId, operatorId, index, msg.sender, evidenceHash);
-        if (_popcount(mask) < m.quorum) return;
+    /// @inheritdoc IMilestoneEscrow
+    function reject(uint256 dealId, uint256 index, bytes32 evidenceHash) external nonReentrant {
+        _attest(dealId, index, msg.sender, false, evidenceHash, ANY_VERSION, true);
+    }
 
-        // Quorum reached: pay the supplier. State first, then the transfer.
-        slot.status = MilestoneStatus.Released;
-        address to = deal.supplier;
-        emit MilestoneReleased(dealId, to, index, m.amount);
-        TOKEN.safeTransfer(to, m.amount);
+    /// @inheritdoc IMilestoneEscrow
+    function submitAttestation(SignedAttestation calldata signed) external nonReentrant {
+        _submit(signed, true);
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function submitAttestations(SignedAttestation[] calldata batch)
+        external
+        nonReentrant
+        returns (uint256 applied)
+    {
+        uint256 count = batch.length;
+        for (uint256 i; i < count; ++i) {
+            if (_submit(batch[i], false)) ++applied;
+        }
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -218,7 +223,11 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
         Milestone storage slot = _milestones[dealId][index];
         Milestone memory m = slot;
-        _requirePending(m, dealId, index);
+        // Only a milestone that was never paid: still pending, or blocked by its oracles.
+        if (m.status != MilestoneStatus.Pending && m.status != MilestoneStatus.Rejected) {
+            if (m.status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
+            revert MilestoneNotPending(dealId, index, m.status);
+        }
         // The supplier has until the due date, inclusive, to get the milestone attested.
         if (block.timestamp <= m.dueAt) revert MilestoneNotDue(dealId, index, m.dueAt);
         slot.status = MilestoneStatus.Refunded;
@@ -246,6 +255,11 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
     /// @inheritdoc IMilestoneEscrow
     function hashOffer(DealOffer calldata offer) external view returns (bytes32) {
         return _hashTypedDataV4(TypedData.hashOffer(offer));
+    }
+
+    /// @inheritdoc IMilestoneEscrow
+    function hashAttestation(Attestation calldata attestation) external view returns (bytes32) {
+        return _hashTypedDataV4(TypedData.hashAttestation(attestation));
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -277,12 +291,117 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         v.dueAt = m.dueAt;
         v.status = m.status;
         v.quorum = m.quorum;
-        v.attestations = _popcount(m.attestedMask);
+        uint8 verdicts = m.verdicts;
+        v.attestations = _popcount(verdicts & 7);
+        v.rejections = _popcount(verdicts >> 4);
         v.oracles = [m.oracle0, m.oracle1, m.oracle2];
-        v.attested = [m.attestedMask & 1 != 0, m.attestedMask & 2 != 0, m.attestedMask & 4 != 0];
+        v.attested = [verdicts & 1 != 0, verdicts & 2 != 0, verdicts & 4 != 0];
+        v.rejected = [verdicts & 16 != 0, verdicts & 32 != 0, verdicts & 64 != 0];
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Applies one oracle verdict. `signer` is the key that spoke for the operator (the
+    /// sender, or the signer of a relayed attestation, already verified). On a problem it
+    /// reverts with the custom error when `strict`, else emits AttestationSkipped and returns
+    /// false. The error data is only built on those paths, so the happy path pays nothing.
+    function _attest(
+        uint256 dealId,
+        uint256 index,
+        address signer,
+        bool met,
+        bytes32 evidenceHash,
+        uint256 signedVersion,
+        bool strict
+    ) private returns (bool) {
+        Deal storage deal = _deals[dealId];
+        DealStatus status = deal.status;
+        // Verdicts count only while the funds are locked in.
+        if (status != DealStatus.Active) {
+            return _fail(strict, dealId, index, signer, status == DealStatus.None
+                ? abi.encodeWithSelector(UnknownDeal.selector, dealId)
+                : abi.encodeWithSelector(WrongDealStatus.selector, dealId, status));
+        }
+        // A signed verdict speaks to the terms its oracle saw: an amended deal needs a new one.
+        if (signedVersion != ANY_VERSION && signedVersion != deal.version) {
+            return _fail(strict, dealId, index, signer, abi.encodeWithSelector(
+                StaleAttestation.selector, dealId, signedVersion, deal.version));
+        }
+        Milestone storage slot = _milestones[dealId][index];
+        Milestone memory m = slot;
+        if (m.status != MilestoneStatus.Pending) {
+            return _fail(strict, dealId, index, signer, m.status == MilestoneStatus.None
+                ? abi.encodeWithSelector(UnknownMilestone.selector, dealId, index)
+                : abi.encodeWithSelector(MilestoneNotPending.selector, dealId, index, m.status));
+        }
+        uint32 operatorId = operatorOf(signer);
+        uint8 bit = _oracleBit(m, operatorId);
+        // Only a live key of one of this milestone's own oracles counts.
+        if (bit == 0) {
+            return _fail(strict, dealId, index, signer, abi.encodeWithSelector(
+                NotMilestoneOracle.selector, dealId, index, signer));
+        }
+        // One verdict per oracle and milestone, whichever it is.
+        if (m.verdicts & (bit | (bit << 4)) != 0) {
+            return _fail(strict, dealId, index, signer, abi.encodeWithSelector(
+                AlreadyAttested.selector, dealId, index, operatorId));
+        }
+
+        if (met) {
+            uint8 verdicts = m.verdicts | bit;
+            slot.verdicts = verdicts;
+            emit MilestoneAttested(dealId, operatorId, index, signer, evidenceHash);
+            if (_popcount(verdicts & 7) >= m.quorum) {
+                // Quorum reached: pay the supplier. State first, then the transfer.
+                slot.status = MilestoneStatus.Released;
+                address to = deal.supplier;
+                emit MilestoneReleased(dealId, to, index, m.amount);
+                TOKEN.safeTransfer(to, m.amount);
+            }
+        } else {
+            uint8 verdicts = m.verdicts | (bit << 4);
+            slot.verdicts = verdicts;
+            // Blocked once the oracles yet to say "not met" can no longer make the quorum.
+            bool blocked = _oracleCount(m) - _popcount(verdicts >> 4) < m.quorum;
+            if (blocked) slot.status = MilestoneStatus.Rejected;
+            emit MilestoneRejected(dealId, operatorId, index, signer, evidenceHash, blocked);
+        }
+        return true;
+    }
+
+    /// @dev Checks a relayed attestation's deadline and signature, then applies it.
+    function _submit(SignedAttestation calldata signed, bool strict) private returns (bool) {
+        Attestation calldata a = signed.attestation;
+        address signer = signed.signer;
+        // A signed verdict can be submitted until its deadline, inclusive.
+        if (block.timestamp > a.deadline) {
+            return _fail(strict, a.dealId, a.milestone, signer,
+                abi.encodeWithSelector(AttestationExpired.selector, a.deadline));
+        }
+        bytes32 digest = _hashTypedDataV4(TypedData.hashAttestation(a));
+        // The named key signed exactly this verdict, for this escrow on this chain.
+        if (!_isValidSignature(signer, digest, signed.signature)) {
+            return _fail(strict, a.dealId, a.milestone, signer,
+                abi.encodeWithSelector(InvalidAttestationSignature.selector, signer));
+        }
+        return _attest(a.dealId, a.milestone, signer, a.met, a.evidenceHash, a.dealVersion, strict);
+    }
+
+    /// @dev Reverts with `reason` (an encoded custom error) when `strict`; otherwise records
+    /// the skipped batch item and returns false.
+    function _fail(bool strict, uint256 dealId, uint256 index, address signer, bytes memory reason)
+        private
+        returns (bool)
+    {
+        if (strict) {
+            // Re-throw the encoded custom error unchanged (the same as `revert Error(...)`).
+            assembly ("memory-safe") {
+                revert(add(reason, 0x20), mload(reason))
+            }
+        }
+        emit AttestationSkipped(dealId, index, signer, reason);
+        return false;
+    }
 
     function _storeDeal(
         address buyer,
@@ -316,7 +435,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
                 dueAt: t.dueAt,
                 status: MilestoneStatus.Pending,
                 quorum: t.quorum,
-                attestedMask: 0,
+                verdicts: 0,
                 oracle0: t.oracles[0],
                 oracle1: t.oracles[1],
                 oracle2: t.oracles[2]
@@ -442,13 +561,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         revert WrongDealStatus(dealId, status);
     }
 
-    function _requirePending(Milestone memory m, uint256 dealId, uint256 index) private pure {
-        if (m.status == MilestoneStatus.Pending) return;
-        if (m.status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
-        revert MilestoneNotPending(dealId, index, m.status);
-    }
-
-    /// @dev The attestedMask bit of `operatorId` in this milestone, or 0 if it is not one of
+    /// @dev The "met" verdict bit of `operatorId` in this milestone, or 0 if it is not one of
     /// its oracles. Operator 0 (an unknown or revoked key) never matches an unused slot.
     function _oracleBit(Milestone memory m, uint32 operatorId) private pure returns (uint8) {
         if (operatorId == 0) return 0;
@@ -460,6 +573,10 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
 
     function _popcount(uint8 mask) private pure returns (uint8) {
         return (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1);
+    }
+
+    function _oracleCount(Milestone memory m) private pure returns (uint8) {
+        return m.oracle1 == 0 ? 1 : (m.oracle2 == 0 ? 2 : 3);
     }
 
     function _total(uint256 dealId, uint256 count) private view returns (uint96 total) {

@@ -22,7 +22,7 @@ from brownie import (
     chain,
 )
 
-from backend import typed_data
+from backend import attestations, typed_data
 from backend.terms import DealOffer, Milestone
 
 DAY = 86_400
@@ -218,6 +218,25 @@ def sign_permit(token, owner, spender, value: int, deadline: int) -> typed_data.
         deadline,
     )
     return typed_data.sign(message, owner.private_key)
+
+
+def signed_attestation(
+    escrow_contract, key, deal_id: int, index: int, met: bool = True, **overrides
+) -> attestations.SignedAttestation:
+    """An attestation signed off chain by `key`; overrides change any Attestation field
+    (chain_id, escrow, deal_version, deadline, evidence_hash...)."""
+    fields = dict(
+        chain_id=chain.id,
+        escrow=escrow_contract.address,
+        deal_id=deal_id,
+        milestone=index,
+        deal_version=1,
+        met=met,
+        evidence_hash=brownie.web3.keccak(text=f"evidence {deal_id}/{index}"),
+        deadline=now() + DAY,
+    )
+    fields.update(overrides)
+    return attestations.sign(attestations.Attestation(**fields), key.private_key)
 
 
 HOSTILE_TOKENS = {

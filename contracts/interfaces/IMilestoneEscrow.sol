@@ -14,8 +14,11 @@ import {IOperatorRegistry} from "./IOperatorRegistry.sol";
 ///   (a deal created by its supplier starts Accepted: funding is the buyer's acceptance)
 ///   Proposed / Accepted ──cancelDeal (either party)──► Cancelled (deposits back to the buyer)
 /// Milestone lifecycle (deal Active):
-///   Pending ──attest × quorum──► Released (paid to the supplier)
-///   Pending ──refund (buyer, after dueAt)──► Refunded (paid back to the buyer)
+///   Pending ──"met" × quorum──► Released (paid to the supplier)
+///   Pending ──"not met" from enough oracles that the quorum is out of reach──► Rejected
+///   Pending / Rejected ──refund (buyer, after dueAt)──► Refunded (paid back to the buyer)
+/// Verdicts come from a live key of one of the milestone's oracles, either sent directly
+/// ({attest}, {reject}) or signed off chain (EIP-712 `Attestation`) and relayed by anyone.
 interface IMilestoneEscrow is IOperatorRegistry {
     enum DealStatus {
         None,
@@ -29,7 +32,8 @@ interface IMilestoneEscrow is IOperatorRegistry {
         None,
         Pending,
         Released,
-        Refunded
+        Refunded,
+        Rejected
     }
 
     /// @notice The terms of one milestone, as given to {createDeal}.
@@ -61,6 +65,28 @@ interface IMilestoneEscrow is IOperatorRegistry {
         uint256 deadline;
     }
 
+    /// @notice An oracle's verdict on one milestone, signed off chain (EIP-712 `Attestation`,
+    /// see docs/attestations.md) and submitted by anyone.
+    /// @param dealVersion The deal's version the oracle saw; an amended deal needs a new one.
+    /// @param met true: the milestone is met; false: it is not (with the evidence of why).
+    /// @param deadline Unix time after which the signature can no longer be submitted.
+    struct Attestation {
+        uint256 dealId;
+        uint256 milestone;
+        uint16 dealVersion;
+        bool met;
+        bytes32 evidenceHash;
+        uint256 deadline;
+    }
+
+    /// @notice An attestation with its signer (an operator key: EOA or EIP-1271 contract) and
+    /// signature (65-byte ECDSA with low s, or whatever the contract key accepts).
+    struct SignedAttestation {
+        Attestation attestation;
+        address signer;
+        bytes signature;
+    }
+
     struct DealView {
         address buyer;
         address supplier;
@@ -78,8 +104,10 @@ interface IMilestoneEscrow is IOperatorRegistry {
         MilestoneStatus status;
         uint8 quorum;
         uint8 attestations;
+        uint8 rejections;
         uint32[3] oracles;
         bool[3] attested;
+        bool[3] rejected;
     }
 
     /// @notice A deal was created, in `status` Proposed (awaiting the supplier) or Accepted (by
@@ -115,6 +143,21 @@ interface IMilestoneEscrow is IOperatorRegistry {
         address signer,
         bytes32 evidenceHash
     );
+    /// @notice Operator `operatorId` found milestone `index` not met, with the sha256 of its
+    /// evidence; `blocked` is true when this verdict put the quorum out of reach (Rejected).
+    event MilestoneRejected(
+        uint256 indexed dealId,
+        uint32 indexed operatorId,
+        uint256 index,
+        address signer,
+        bytes32 evidenceHash,
+        bool blocked
+    );
+    /// @notice A batched attestation was not applied; `reason` is the custom error it would have
+    /// reverted with (e.g. AlreadyAttested, AttestationExpired). Only {submitAttestations}.
+    event AttestationSkipped(
+        uint256 indexed dealId, uint256 milestone, address indexed signer, bytes reason
+    );
     event MilestoneReleased(uint256 indexed dealId, address indexed to, uint256 index, uint96 amount);
     event MilestoneRefunded(uint256 indexed dealId, address indexed to, uint256 index, uint96 amount);
 
@@ -138,6 +181,9 @@ interface IMilestoneEscrow is IOperatorRegistry {
     error ZeroFunding(uint256 dealId);
     error UnexpectedBalanceChange(uint256 requested, uint256 received);
     error OfferExpired(uint256 deadline);
+    error AttestationExpired(uint256 deadline);
+    error InvalidAttestationSignature(address signer);
+    error StaleAttestation(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
     error OfferNonceUsed(address supplier, uint256 nonce);
     error InvalidSupplierSignature(address supplier);
 
@@ -213,6 +259,27 @@ interface IMilestoneEscrow is IOperatorRegistry {
     /// @param evidenceHash sha256 of the evidence document (its IPFS CIDv1 raw digest when the
     /// document fits one block).
     function attest(uint256 dealId, uint256 index, bytes32 evidenceHash) external;
+
+    /// @notice Find milestone `index` not met, as a key of one of its oracles, with the sha256
+    /// of the evidence. One oracle's "not met" blocks the milestone (Rejected) only once the
+    /// oracles left can no longer reach its quorum; a blocked milestone is never released, and
+    /// the buyer can take it back after its due date.
+    function reject(uint256 dealId, uint256 index, bytes32 evidenceHash) external;
+
+    /// @notice Submit one signed attestation (anyone may relay it). Reverts on any problem.
+    function submitAttestation(SignedAttestation calldata signed) external;
+
+    /// @notice Submit many signed attestations, across deals, in one transaction. An item that
+    /// cannot be applied (bad or expired signature, already counted, milestone no longer
+    /// pending...) is skipped with {AttestationSkipped} and the others still apply, so one
+    /// stale item cannot sink a relayer's batch. A failing payout still reverts the batch.
+    /// @return applied How many attestations were applied.
+    function submitAttestations(SignedAttestation[] calldata batch)
+        external
+        returns (uint256 applied);
+
+    /// @notice The EIP-712 digest an oracle key signs for `attestation`.
+    function hashAttestation(Attestation calldata attestation) external view returns (bytes32);
 
     /// @notice Take back a milestone that is still unpaid after its due date. Buyer only.
     function refund(uint256 dealId, uint256 index) external;

@@ -16,6 +16,18 @@ library TypedData {
         "Milestone(uint96 amount,uint40 dueAt,uint8 quorum,uint32[3] oracles,bytes32 requirementsHash)"
     );
 
+    bytes32 internal constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 dealId,uint256 milestone,uint16 dealVersion,bool met,bytes32 evidenceHash,uint256 deadline)"
+    );
+
+    function hashAttestation(IMilestoneEscrow.Attestation calldata a) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ATTESTATION_TYPEHASH, a.dealId, a.milestone, a.dealVersion, a.met, a.evidenceHash, a.deadline
+            )
+        );
+    }
+
     function hashMilestone(IMilestoneEscrow.MilestoneTerms calldata t) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
