@@ -35,10 +35,15 @@ def isolation(fn_isolation):
 
 
 def _new_account():
-    """A fresh local key (so it can sign typed data), given gas money."""
-    account = accounts.add()
-    accounts[0].transfer(account, "100 ether")
-    return account
+    """A fresh local key, so that it can sign typed data. It holds no ether: brownie's
+    development chain runs with a zero base fee and brownie sends at gas price 0 (and
+    module_isolation resets the chain, ether included, at every module)."""
+    return accounts.add()
+
+
+def give_ether(account, amount: str = "1 ether") -> None:
+    """For transactions sent outside brownie (web3 prices gas above zero)."""
+    accounts[0].transfer(account, amount)
 
 
 @pytest.fixture(scope="session")

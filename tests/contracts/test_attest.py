@@ -89,7 +89,6 @@ def test_revoked_key_no_longer_attests(escrow, inspector, ops, active_deal):
 
 def test_rotated_key_attests_for_live_deal(escrow, stable, supplier, inspector, ops, active_deal):
     new_key = brownie.accounts.add()
-    brownie.accounts[0].transfer(new_key, "1 ether")
     escrow.addOperatorKey(ops.inspector, new_key, {"from": inspector})
     escrow.revokeOperatorKey(ops.inspector, inspector, {"from": inspector})
     escrow.attest(active_deal.id, 0, EVIDENCE, {"from": new_key})

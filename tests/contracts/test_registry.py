@@ -6,7 +6,6 @@ from conftest import reverts
 
 def _new_key():
     key = brownie.accounts.add()
-    brownie.accounts[0].transfer(key, "1 ether")
     return key
 
 

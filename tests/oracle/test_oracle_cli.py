@@ -1,0 +1,238 @@
+"""The escrow-oracle command, run as a real process against the test chain (anvil)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import brownie
+import pytest
+from conftest import USD, give_ether
+from eth_account import Account
+
+from backend.terms import MilestoneStatus
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def keystore(tmp_path, inspector):
+    """The inspector's key as an encrypted keystore file, as an operator would hold it."""
+    give_ether(inspector)
+    path = tmp_path / "inspector.json"
+    path.write_text(json.dumps(Account.encrypt(inspector.private_key, PASSWORD)))
+    return path
+
+
+@pytest.fixture
+def evidence(tmp_path):
+    path = tmp_path / "inspection-report.pdf"
+    path.write_bytes(b"%PDF-1.7\n... 2,000 controllers inspected, AQL 1.0 passed ...\n")
+    return path
+
+
+def oracle(*args, password=PASSWORD):
+    env = {"ESCROW_KEYSTORE_PASSWORD": password, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run(
+        [sys.executable, "-m", "backend.oracle_cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def rpc():
+    return brownie.web3.provider.endpoint_uri
+
+
+def test_sign_then_verify_offline(escrow, keystore, evidence, tmp_path, active_deal):
+    out = tmp_path / "att.json"
+    signed = oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--chain-id",
+        brownie.chain.id,
+        "--deal",
+        active_deal.id,
+        "--milestone",
+        0,
+        "--deal-version",
+        1,
+        "--met",
+        "--evidence",
+        evidence,
+        "--out",
+        out,
+    )
+    assert signed.returncode == 0, signed.stderr
+    checked = oracle("verify", out)
+    assert checked.returncode == 0, checked.stdout
+    assert "VALID" in checked.stdout
+    import hashlib
+
+    assert hashlib.sha256(evidence.read_bytes()).hexdigest() in checked.stdout
+
+
+def test_tampered_attestation_fails_verification(escrow, keystore, evidence, tmp_path, active_deal):
+    out = tmp_path / "att.json"
+    oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--chain-id",
+        brownie.chain.id,
+        "--deal",
+        active_deal.id,
+        "--milestone",
+        0,
+        "--deal-version",
+        1,
+        "--not-met",
+        "--evidence",
+        evidence,
+        "--out",
+        out,
+    )
+    data = json.loads(out.read_text())
+    data["attestation"]["met"] = True  # flip the verdict
+    out.write_text(json.dumps(data))
+    checked = oracle("verify", out)
+    assert checked.returncode == 1
+    assert "not by the named signer" in checked.stdout
+
+
+def test_sign_and_submit_pays_the_milestone(
+    escrow, stable, supplier, keystore, evidence, active_deal
+):
+    done = oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--rpc",
+        rpc(),
+        "--deal",
+        active_deal.id,
+        "--milestone",
+        0,
+        "--met",
+        "--evidence",
+        evidence,
+        "--submit",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUBMITTED" in done.stdout
+    assert stable.balanceOf(supplier) == 100 * USD
+    assert escrow.getMilestone(active_deal.id, 0)["status"] == MilestoneStatus.RELEASED
+
+
+def test_relayer_submits_someone_elses_attestation(
+    escrow, stable, supplier, keystore, evidence, tmp_path, stranger, active_deal
+):
+    out = tmp_path / "att.json"
+    oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--rpc",
+        rpc(),
+        "--deal",
+        active_deal.id,
+        "--milestone",
+        0,
+        "--met",
+        "--evidence",
+        evidence,
+        "--out",
+        out,
+    )
+    give_ether(stranger)
+    relayer = tmp_path / "relayer.json"
+    relayer.write_text(json.dumps(Account.encrypt(stranger.private_key, PASSWORD)))
+    done = oracle("submit", out, "--rpc", rpc(), "--keystore", relayer)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert stable.balanceOf(supplier) == 100 * USD
+
+
+def test_refused_submission_names_the_error_and_changes_nothing(
+    escrow, keystore, evidence, tmp_path, active_deal
+):
+    out = tmp_path / "att.json"
+    oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--rpc",
+        rpc(),
+        "--deal",
+        active_deal.id,
+        "--milestone",
+        1,
+        "--met",
+        "--evidence",
+        evidence,
+        "--out",
+        out,
+    )
+    first = oracle("submit", out, "--rpc", rpc(), "--keystore", keystore)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = oracle("submit", out, "--rpc", rpc(), "--keystore", keystore)
+    assert again.returncode == 1
+    assert "AlreadyAttested" in again.stdout
+    assert escrow.getMilestone(active_deal.id, 1)["attestations"] == 1
+
+
+def test_wrong_password_is_a_clear_error(escrow, keystore, evidence, active_deal):
+    done = oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--chain-id",
+        1,
+        "--deal",
+        1,
+        "--milestone",
+        0,
+        "--deal-version",
+        1,
+        "--met",
+        "--evidence",
+        evidence,
+        password="wrong",
+    )
+    assert done.returncode == 2
+    assert "wrong password" in done.stderr
+
+
+def test_rpc_down_is_a_clear_error(escrow, keystore, evidence):
+    done = oracle(
+        "sign",
+        "--keystore",
+        keystore,
+        "--escrow",
+        escrow.address,
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--deal",
+        1,
+        "--milestone",
+        0,
+        "--met",
+        "--evidence",
+        evidence,
+    )
+    assert done.returncode == 2
+    assert "cannot reach the RPC" in done.stderr
