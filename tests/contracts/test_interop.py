@@ -75,3 +75,22 @@ def test_doc_example_matches_ethers_and_eth_account():
     assert "0x" + typed_data.digest(message).hex() == values["digest"]
     assert by_ethers["signature"] == values["signature (r‖s‖v)"]
     assert "0x" + by_python.signature.hex() == values["signature (r‖s‖v)"]
+
+
+ATTESTATION_DOC = ROOT / "docs" / "attestations.md"
+ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+
+def test_attestation_doc_example_verifies_and_matches_ethers():
+    from backend.attestations import SignedAttestation, verify
+
+    text = ATTESTATION_DOC.read_text()
+    document = re.search(r"```json\n(.*?)\n```", text, re.S).group(1)
+    digest = re.search(r"\| digest \| `(0x[0-9a-f]+)` \|", text).group(1)
+    signed = SignedAttestation.from_json(document)
+    result = verify(signed, now=1767225600)
+    assert result.ok, result.problems
+    assert "0x" + result.digest.hex() == digest
+    by_ethers = ethers_sign(signed.attestation.message(), ANVIL_KEY_1)
+    assert by_ethers["digest"] == digest
+    assert by_ethers["signature"] == "0x" + signed.signature.hex()
