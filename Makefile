@@ -29,7 +29,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC_STAMP := .solcx/.installed
 
-.PHONY: setup compile test demo bench lint lock clean distclean
+.PHONY: setup compile test demo bench serve lint lock clean distclean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP)
 
@@ -61,6 +61,12 @@ demo: setup
 
 bench: setup
 	brownie run scripts/bench.py --silent
+	brownie run scripts/bench_uploads.py --silent
+
+# The evidence service on 127.0.0.1:8000 (OpenAPI at /docs), against a local anvil.
+serve: setup
+	brownie compile >/dev/null
+	tools/serve.sh
 
 lint: setup
 	ruff check $(wildcard scripts tests backend)

@@ -1,49 +1,39 @@
 """Shared fixtures: accounts named by role, module-scoped deployments, deal factories.
 
 Every test runs against a real anvil chain (brownie's development network); `fn_isolation`
-snapshots the chain before each test and reverts it after.
+snapshots the chain before each test and reverts it after. Helpers: tests/helpers.py.
 """
 
 from __future__ import annotations
 
-import re
+import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
-import brownie
 import pytest
-from brownie import (
-    FalseReturnToken,
-    FeeOnTransferToken,
-    MilestoneEscrow,
-    NoReturnToken,
-    TestStablecoin,
-    accounts,
-    chain,
+from brownie import MilestoneEscrow, TestStablecoin, accounts
+from helpers import (
+    HOSTILE_TOKENS,
+    USD,
+    Deal,
+    Operators,
+    _new_account,
+    fund_fully,
+    milestones,
+    register_operators,
 )
 
-from backend import attestations, typed_data
-from backend.terms import DealOffer, Milestone
+from backend.terms import Milestone
 
-DAY = 86_400
-USD = 10**6  # TestStablecoin has 6 decimals
+IPFS_NODE_SH = Path(__file__).resolve().parents[1] / "tools" / "ipfs-node.sh"
 
 
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     pass
-
-
-def _new_account():
-    """A fresh local key, so that it can sign typed data. It holds no ether: brownie's
-    development chain runs with a zero base fee and brownie sends at gas price 0 (and
-    module_isolation resets the chain, ether included, at every module)."""
-    return accounts.add()
-
-
-def give_ether(account, amount: str = "1 ether") -> None:
-    """For transactions sent outside brownie (web3 prices gas above zero)."""
-    accounts[0].transfer(account, amount)
 
 
 @pytest.fixture(scope="session")
@@ -96,71 +86,9 @@ def escrow(stable, deployer):
     return MilestoneEscrow.deploy(stable, {"from": deployer})
 
 
-@dataclass(frozen=True)
-class Operators:
-    inspector: int
-    carrier: int
-    customs: int
-    arbiter: int
-
-
-def register_operators(escrow, inspector, carrier, customs, arbiter) -> Operators:
-    ids = []
-    for name, key in (
-        ("Inspector", inspector),
-        ("Carrier", carrier),
-        ("Customs", customs),
-        ("Arbiter", arbiter),
-    ):
-        tx = escrow.registerOperator(name, f"ipfs://{name.lower()}", key, {"from": key})
-        ids.append(tx.events["OperatorRegistered"]["operatorId"])
-    return Operators(*ids)
-
-
 @pytest.fixture(scope="module")
 def ops(escrow, inspector, carrier, customs, arbiter) -> Operators:
     return register_operators(escrow, inspector, carrier, customs, arbiter)
-
-
-def reverts(error: str, *args) -> brownie.test.managers.runner.RevertContextManager:
-    """Expect a revert with custom error `error`, and exactly `args` when given."""
-    if args:
-        # brownie renders addresses in custom errors in lower case, and ints in decimal.
-        shown = [str(a).lower() if str(a).startswith("0x") else str(int(a)) for a in args]
-        return brownie.reverts(f"{error}: {', '.join(shown)}")
-    return brownie.reverts(revert_pattern=rf"{re.escape(error)}(:.*)?")
-
-
-def now() -> int:
-    return chain[-1].timestamp
-
-
-def milestones(
-    amounts: list[int], oracles: list[tuple[int, ...]], quorums: list[int] | None = None
-) -> list[Milestone]:
-    """Milestones due 10, 20, 30... days from now, requirements hashed from their position."""
-    base = now()
-    quorums = quorums or [1] * len(amounts)
-    return [
-        Milestone(
-            amount=a,
-            due_at=base + (i + 1) * 10 * DAY,
-            quorum=q,
-            oracles=o,
-            requirements_hash=brownie.web3.keccak(text=f"requirements {i}"),
-        )
-        for i, (a, o, q) in enumerate(zip(amounts, oracles, quorums, strict=True))
-    ]
-
-
-@dataclass
-class Deal:
-    id: int
-    terms: list[Milestone]
-
-    @property
-    def total(self) -> int:
-        return sum(m.amount for m in self.terms)
 
 
 @pytest.fixture
@@ -180,18 +108,6 @@ def create_deal(escrow, buyer, supplier, ops) -> Callable[..., Deal]:
     return create
 
 
-def fund_fully(escrow, token, buyer, deal_id: int) -> None:
-    """Fund a deal to Active, topping up again when a fee-on-transfer token falls short."""
-    for _ in range(10):
-        remaining = escrow.getDeal(deal_id)["unfunded"]
-        if remaining == 0:
-            return
-        token.mint(buyer, remaining, {"from": buyer})
-        token.approve(escrow, remaining, {"from": buyer})
-        escrow.fund(deal_id, remaining, {"from": buyer})
-    raise AssertionError("deal could not be funded")
-
-
 @pytest.fixture
 def active_deal(escrow, stable, buyer, ops, create_deal) -> Deal:
     """A funded 3-milestone deal: inspector alone; inspector + carrier 2-of-2; customs alone."""
@@ -204,52 +120,6 @@ def active_deal(escrow, stable, buyer, ops, create_deal) -> Deal:
     )
     fund_fully(escrow, stable, buyer, deal.id)
     return deal
-
-
-def sign_offer(escrow, supplier_key, offer: DealOffer) -> bytes:
-    message = typed_data.offer_message(chain.id, escrow.address, offer)
-    return typed_data.sign(message, supplier_key.private_key).signature
-
-
-def sign_permit(token, owner, spender, value: int, deadline: int) -> typed_data.Signature:
-    message = typed_data.permit_message(
-        chain.id,
-        token.address,
-        token.name(),
-        owner.address,
-        str(spender),
-        value,
-        token.nonces(owner),
-        deadline,
-    )
-    return typed_data.sign(message, owner.private_key)
-
-
-def signed_attestation(
-    escrow_contract, key, deal_id: int, index: int, met: bool = True, **overrides
-) -> attestations.SignedAttestation:
-    """An attestation signed off chain by `key`; overrides change any Attestation field
-    (chain_id, escrow, deal_version, deadline, evidence_hash...)."""
-    fields = dict(
-        chain_id=chain.id,
-        escrow=escrow_contract.address,
-        deal_id=deal_id,
-        milestone=index,
-        deal_version=1,
-        met=met,
-        evidence_hash=brownie.web3.keccak(text=f"evidence {deal_id}/{index}"),
-        deadline=now() + DAY,
-    )
-    fields.update(overrides)
-    return attestations.sign(attestations.Attestation(**fields), key.private_key)
-
-
-HOSTILE_TOKENS = {
-    "usd6-permit": TestStablecoin,
-    "fee-on-transfer": FeeOnTransferToken,
-    "no-return-value": NoReturnToken,
-    "false-return": FalseReturnToken,
-}
 
 
 @pytest.fixture(scope="module", params=list(HOSTILE_TOKENS), ids=list(HOSTILE_TOKENS))
@@ -266,3 +136,38 @@ def any_escrow(any_token, deployer):
 @pytest.fixture(scope="module")
 def any_ops(any_escrow, inspector, carrier, customs, arbiter) -> Operators:
     return register_operators(any_escrow, inspector, carrier, customs, arbiter)
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports free on 127.0.0.1 right now (the OS picks them)."""
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@pytest.fixture(scope="session")
+def ipfs_node():
+    """A fresh js-ipfs node (tools/ipfs-node.sh) in a temp repo on free ports, offline; yields
+    its API URL (http://127.0.0.1:<port>) and is stopped, its repo removed, at the end."""
+    repo = Path(tempfile.mkdtemp(prefix="ipfs-node-"))
+    api_port, gateway_port = free_ports(2)
+    try:
+        started = subprocess.run(
+            [str(IPFS_NODE_SH), "start", str(repo), str(api_port), str(gateway_port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if started.returncode != 0:
+            pytest.fail(f"could not start the IPFS node:\n{started.stderr}", pytrace=False)
+        yield f"http://127.0.0.1:{api_port}"
+    finally:
+        subprocess.run([str(IPFS_NODE_SH), "stop", str(repo)], check=False, timeout=60)
+        shutil.rmtree(repo, ignore_errors=True)

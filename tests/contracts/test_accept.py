@@ -1,6 +1,6 @@
 """Accepting a deal the buyer proposed."""
 
-from conftest import USD, milestones, reverts
+from helpers import USD, milestones, reverts
 
 from backend.terms import DealStatus
 

@@ -1,7 +1,7 @@
 """Attestations by named oracles, quorums, and release to the supplier."""
 
 import brownie
-from conftest import USD, milestones, reverts
+from helpers import USD, milestones, reverts
 
 from backend.terms import MilestoneStatus
 

@@ -1,6 +1,6 @@
 """Batches of signed attestations across deals: one bad item is skipped, the rest apply."""
 
-from conftest import USD, fund_fully, milestones, signed_attestation
+from helpers import USD, fund_fully, milestones, signed_attestation
 
 from backend.terms import MilestoneStatus
 

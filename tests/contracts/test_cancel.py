@@ -1,6 +1,6 @@
 """Calling off a deal before it is Active."""
 
-from conftest import USD, fund_fully, milestones, reverts
+from helpers import USD, fund_fully, milestones, reverts
 
 from backend.terms import DealStatus
 

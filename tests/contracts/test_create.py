@@ -2,7 +2,7 @@
 
 import brownie
 import pytest
-from conftest import DAY, USD, milestones, now, reverts
+from helpers import DAY, USD, milestones, now, reverts
 
 from backend.terms import DealStatus, Milestone, MilestoneStatus
 

@@ -1,6 +1,6 @@
 """Funding: only the buyer, only once the supplier has agreed, credited by balance change."""
 
-from conftest import DAY, USD, fund_fully, milestones, now, reverts, sign_permit
+from helpers import DAY, USD, fund_fully, milestones, now, reverts, sign_permit
 
 from backend.terms import DealStatus
 

@@ -6,7 +6,7 @@ fee-on-transfer token, a token with no return values, and one that returns false
 
 import brownie
 import pytest
-from conftest import fund_fully, milestones, reverts
+from helpers import fund_fully, milestones, reverts
 
 from backend.terms import DealStatus, MilestoneStatus
 
@@ -84,7 +84,7 @@ def test_false_return_on_payout_reverts_the_release(
     """A token that reports a failed payout by returning false (the escrow's balance was
     seized behind its back, say) must leave the milestone Pending, not marked paid."""
     from brownie import FalseReturnToken, MilestoneEscrow
-    from conftest import register_operators
+    from helpers import register_operators
 
     token = FalseReturnToken.deploy({"from": deployer})
     escrow = MilestoneEscrow.deploy(token, {"from": deployer})

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import brownie
-from conftest import DAY, USD, milestones, now
+from helpers import DAY, USD, milestones, now
 
 from backend import typed_data
 from backend.terms import DealOffer, DealStatus

@@ -1,7 +1,7 @@
 """Deals offered by the supplier's EIP-712 signature, accepted and funded by the buyer."""
 
 import brownie
-from conftest import DAY, USD, milestones, now, reverts, sign_offer, sign_permit
+from helpers import DAY, USD, milestones, now, reverts, sign_offer, sign_permit
 
 from backend.terms import DealOffer, DealStatus
 

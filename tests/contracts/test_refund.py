@@ -1,7 +1,7 @@
 """Refund of an unpaid milestone to the buyer after its due date."""
 
 import brownie
-from conftest import USD, reverts
+from helpers import USD, reverts
 
 from backend.terms import MilestoneStatus
 

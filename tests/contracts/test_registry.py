@@ -1,7 +1,7 @@
 """The operator registry: identities, keys, rotation, revocation."""
 
 import brownie
-from conftest import reverts
+from helpers import reverts
 
 
 def _new_key():

@@ -2,7 +2,7 @@
 reach, and a blocked milestone is never paid but can be refunded after its due date."""
 
 import brownie
-from conftest import USD, fund_fully, milestones, reverts, signed_attestation
+from helpers import USD, fund_fully, milestones, reverts, signed_attestation
 
 from backend.terms import MilestoneStatus
 

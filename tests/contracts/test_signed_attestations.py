@@ -1,7 +1,7 @@
 """Attestations signed off chain by an oracle key and relayed by anyone."""
 
 import brownie
-from conftest import USD, reverts, signed_attestation
+from helpers import USD, reverts, signed_attestation
 
 from backend.terms import MilestoneStatus
 
@@ -27,7 +27,7 @@ def test_contract_digest_matches_python(escrow, inspector, active_deal):
 def test_replay_on_another_deal_is_refused(
     escrow, stable, buyer, inspector, stranger, ops, create_deal, active_deal
 ):
-    from conftest import fund_fully, milestones
+    from helpers import fund_fully, milestones
 
     other = create_deal(milestones([5 * USD], [(ops.inspector,)]))
     fund_fully(escrow, stable, buyer, other.id)

@@ -11,7 +11,7 @@ Runs once per token of the hostile set.
 from dataclasses import dataclass, field
 
 import brownie
-from conftest import DAY, milestones
+from helpers import DAY, milestones
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import brownie
 import pytest
-from conftest import USD, give_ether
 from eth_account import Account
+from helpers import USD, give_ether
 
 from backend.terms import MilestoneStatus
 

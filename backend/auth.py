@@ -1,0 +1,124 @@
+"""Signed requests: every write to the service carries an EIP-191 signature.
+
+Header (one line):
+    X-Escrow-Auth: address=0x…; nonce=<16-80 chars [A-Za-z0-9_-]>; expires=<unix>; signature=0x…
+The signature is `personal_sign` (EIP-191 version 0x45) over the text built by `auth_message`:
+
+    Milestone escrow service request
+    action: POST /evidence
+    content-sha256: <hex sha256 of the uploaded document, or "-">
+    deal: <deal id, or "-">
+    chain: <chain id>
+    escrow: <escrow address>
+    nonce: <nonce>
+    expires: <unix seconds>
+
+It binds the signer to one action on one document, one deal, one chain and one escrow; the
+nonce is accepted once per signer; the request is refused after `expires`, and `expires` may
+be at most `auth_max_validity_seconds` ahead. docs/service.md documents it for other clients.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import to_checksum_address
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.db import UsedNonce
+
+HEADER = "X-Escrow-Auth"
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+
+
+class AuthError(Exception):
+    """Maps to HTTP 401 with this message."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    address: str
+    nonce: str
+    expires: int
+    signature: bytes
+
+
+def auth_message(
+    action: str,
+    content_sha256: str | None,
+    deal_id: int | None,
+    chain_id: int,
+    escrow: str,
+    nonce: str,
+    expires: int,
+) -> str:
+    return (
+        "Milestone escrow service request\n"
+        f"action: {action}\n"
+        f"content-sha256: {content_sha256 or '-'}\n"
+        f"deal: {'-' if deal_id is None else deal_id}\n"
+        f"chain: {chain_id}\n"
+        f"escrow: {to_checksum_address(escrow)}\n"
+        f"nonce: {nonce}\n"
+        f"expires: {expires}"
+    )
+
+
+def sign_request(private_key, **fields) -> str:
+    """Client side: the header value for a request (used by the scripts and the tests)."""
+    message = auth_message(**fields)
+    signed = Account.sign_message(encode_defunct(text=message), private_key)
+    address = Account.from_key(private_key).address
+    return (
+        f"address={address}; nonce={fields['nonce']}; expires={fields['expires']}; "
+        f"signature=0x{bytes(signed.signature).hex()}"
+    )
+
+
+def parse_header(value: str | None) -> SignedRequest:
+    if not value:
+        raise AuthError(f"missing {HEADER} header: writes must be signed (see docs/service.md)")
+    try:
+        parts = dict(p.strip().split("=", 1) for p in value.split(";") if p.strip())
+        request = SignedRequest(
+            address=to_checksum_address(parts["address"]),
+            nonce=parts["nonce"],
+            expires=int(parts["expires"]),
+            signature=bytes.fromhex(parts["signature"].removeprefix("0x")),
+        )
+    except (KeyError, ValueError) as exc:
+        raise AuthError(f"malformed {HEADER} header: {exc}") from exc
+    if not NONCE_RE.match(request.nonce):
+        raise AuthError("nonce must be 16-80 characters of [A-Za-z0-9_-]")
+    return request
+
+
+def verify(
+    request: SignedRequest, message: str, db: Session, max_validity: int, now: int | None = None
+) -> str:
+    """Checks signature, expiry and nonce; records the nonce. Returns the signer address."""
+    now = int(time.time()) if now is None else now
+    if request.expires < now:
+        raise AuthError("signed request has expired")
+    if request.expires > now + max_validity:
+        raise AuthError(f"signed request may be valid for at most {max_validity} s")
+    try:
+        signer = Account.recover_message(encode_defunct(text=message), signature=request.signature)
+    except Exception as exc:  # eth-keys raises several types for garbage
+        raise AuthError("bad signature") from exc
+    if signer != request.address:
+        raise AuthError("bad signature: it is not by the address it names")
+    db.execute(delete(UsedNonce).where(UsedNonce.expires < now))  # expired nonces can go
+    db.add(UsedNonce(address=signer, nonce=request.nonce, expires=request.expires))
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        raise AuthError("nonce already used: signed requests cannot be replayed") from exc
+    return signer

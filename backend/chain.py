@@ -1,0 +1,89 @@
+"""Read access to the escrow over JSON-RPC (plain web3.py and the build artifact, no brownie)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from backend import deployments
+from backend.settings import ROOT, Settings
+
+ARTIFACT = ROOT / "build" / "contracts" / "MilestoneEscrow.json"
+# Position of `oracles` in IMilestoneEscrow.MilestoneView (web3 returns structs as tuples).
+MILESTONE_VIEW_ORACLES = 6
+
+
+class ChainUnavailable(Exception):
+    """The RPC cannot be reached (maps to HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class DealParties:
+    deal_id: int
+    buyer: str
+    supplier: str
+    arbiter: int
+    version: int
+    oracles: frozenset[int]  # every operator named by any milestone
+
+
+class Chain:
+    def __init__(self, settings: Settings, artifact: Path = ARTIFACT):
+        self.settings = settings
+        self.web3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
+        self._artifact = artifact
+
+    @cached_property
+    def chain_id(self) -> int:
+        if self.settings.chain_id is not None:
+            return self.settings.chain_id
+        return self._call(lambda: self.web3.eth.chain_id)
+
+    @cached_property
+    def escrow_address(self) -> str:
+        if self.settings.escrow_address:
+            return to_checksum_address(self.settings.escrow_address)
+        known = deployments.load(self.chain_id, self.settings.deployments_dir)
+        if self.settings.token_symbol not in known:
+            raise ChainUnavailable(
+                f"no {self.settings.token_symbol} escrow for chain {self.chain_id} in "
+                f"{self.settings.deployments_dir}: deploy one or set ESCROW_ESCROW_ADDRESS"
+            )
+        return known[self.settings.token_symbol].escrow
+
+    @cached_property
+    def escrow(self):
+        abi = json.loads(self._artifact.read_text())["abi"]
+        return self.web3.eth.contract(address=self.escrow_address, abi=abi)
+
+    def deal(self, deal_id: int) -> DealParties | None:
+        """The deal's parties and oracles, or None when the escrow knows no such deal."""
+        try:
+            view = self._call(lambda: self.escrow.functions.getDeal(deal_id).call())
+        except (ContractCustomError, ContractLogicError):
+            return None
+        buyer, supplier, arbiter, _status, version, count, _total, _unfunded = view
+        oracles: set[int] = set()
+        for index in range(count):
+            m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())
+            oracles.update(o for o in m[MILESTONE_VIEW_ORACLES] if o)
+        return DealParties(deal_id, buyer, supplier, arbiter, version, frozenset(oracles))
+
+    def operator_of(self, key: str) -> int:
+        return self._call(lambda: self.escrow.functions.operatorOf(key).call())
+
+    def _call(self, fn):
+        try:
+            return fn()
+        except (ContractCustomError, ContractLogicError):
+            raise
+        except Exception as exc:  # connection refused, timeouts, HTTP errors
+            raise ChainUnavailable(
+                f"the chain RPC at {self.settings.rpc_url} is unreachable: {exc.__class__.__name__}"
+            ) from exc

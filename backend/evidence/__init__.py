@@ -1,0 +1,1 @@
+"""Evidence documents: content addressing (IPFS CIDs) and the stores that keep them."""

@@ -1,0 +1,39 @@
+"""Media type sniffed from a document's first bytes; the client's claim is never trusted."""
+
+from __future__ import annotations
+
+import json
+
+SNIFF_BYTES = 4096
+
+
+def sniff(head: bytes, complete: bool) -> str | None:
+    """The media type of a document starting with `head` (the whole document when
+    `complete`), or None when it is none we recognise."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sniffed window is still text.
+        if complete or exc.start < len(head) - 3:
+            return None
+        text = head[: exc.start].decode("utf-8")
+    stripped = text.lstrip()
+    if complete and stripped[:1] in ("{", "["):
+        try:
+            json.loads(text)
+            return "application/json"
+        except ValueError:
+            pass
+    if not complete and stripped[:1] in ("{", "["):
+        return "application/json"  # confirmed by the caller once the document is complete
+    return "text/plain" if all(c.isprintable() or c in "\r\n\t" for c in text) else None

@@ -1,0 +1,89 @@
+"""The evidence service: `create_app()` builds it; `make serve` runs it with uvicorn.
+
+uvicorn --factory backend.main:create_app --host 127.0.0.1 --port 8000
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from backend.chain import Chain
+from backend.db import make_sessionmaker
+from backend.evidence.store import EvidenceStore
+from backend.routers import evidence
+from backend.settings import Settings
+
+DESCRIPTION = """
+Pins evidence documents (inspection reports, bills of lading, certificates) to IPFS, keeps
+their records, and serves them back checked against their sha256 — the value oracles anchor
+on chain in their attestations. Writes are signed by a deal party or an oracle key (EIP-191,
+header `X-Escrow-Auth`, see docs/service.md); reads are open to whoever holds a CID.
+"""
+
+
+def make_store(settings: Settings) -> EvidenceStore:
+    if settings.ipfs_api_url:
+        from backend.evidence.ipfs_node import IpfsNodeStore
+
+        return IpfsNodeStore(settings.ipfs_api_url, timeout=settings.ipfs_timeout_seconds)
+    from backend.evidence.local import LocalStore
+
+    return LocalStore(settings.data_dir / "evidence")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(title="Milestone escrow service", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.sessionmaker = make_sessionmaker(settings.database)
+    app.state.store = make_store(settings)
+    app.state.chain = Chain(settings)
+    app.include_router(evidence.router)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
+    return app
+
+
+class BodyLimit:
+    """Refuses (413) a request body larger than `limit`, also when it is sent chunked without
+    a Content-Length, before more of it is read."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            body = b'{"detail":"request body too large"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,249 @@
+"""/evidence: upload a document (pinned, content-addressed), fetch it back, read its record."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from backend import auth
+from backend.chain import Chain, ChainUnavailable
+from backend.db import Evidence
+from backend.deps import ChainDep, DbDep, SettingsDep, StoreDep
+from backend.evidence.cid import parse_cid
+from backend.evidence.mediatype import SNIFF_BYTES, sniff
+from backend.evidence.store import NotFound, StoreUnavailable
+
+router = APIRouter(prefix="/evidence", tags=["evidence"])
+
+CHUNK = 1 << 20
+MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the one file part
+
+
+class EvidenceMeta(BaseModel):
+    cid: str
+    sha256: str
+    size: int
+    media_type: str
+    uploader: str
+    deal_id: int | None
+    milestone: int | None
+    created: bool = False
+
+    @classmethod
+    def of(cls, row: Evidence, created: bool = False) -> EvidenceMeta:
+        return cls(
+            cid=row.cid,
+            sha256=row.sha256,
+            size=row.size,
+            media_type=row.media_type,
+            uploader=row.uploader,
+            deal_id=row.deal_id,
+            milestone=row.milestone,
+            created=created,
+        )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceMeta,
+    responses={
+        200: {"description": "the same document was already stored: its existing record"},
+        400: {"description": "the content does not match the signed sha256, or bad input"},
+        401: {"description": "missing, bad, expired or replayed signature"},
+        403: {"description": "signer may not upload (for this deal)"},
+        404: {"description": "unknown deal"},
+        413: {"description": "document larger than the configured limit"},
+        415: {"description": "media type (sniffed from the bytes) not allowed"},
+        503: {"description": "IPFS node or chain RPC unreachable; nothing was recorded"},
+    },
+)
+async def upload(
+    request: Request,
+    settings: SettingsDep,
+    db: DbDep,
+    store: StoreDep,
+    chain: ChainDep,
+    x_escrow_auth: Annotated[str | None, Header()] = None,
+    x_content_sha256: Annotated[str | None, Header()] = None,
+    deal: Annotated[int | None, Query(ge=1, description="link to this deal")] = None,
+    milestone: Annotated[int | None, Query(ge=0, description="and this milestone")] = None,
+):
+    """Upload one document as the multipart field `file`. The request is signed (see
+    docs/service.md): by a party of `deal`, an oracle or the arbiter it names, or, for a
+    document not linked to a deal, by any live operator key. The media type is sniffed from
+    the bytes (PDF, PNG, JPEG, WebP, JSON, plain text). The same bytes twice give the same CID
+    and one record (200 the second time)."""
+    claimed = (x_content_sha256 or "").lower().removeprefix("0x")
+    if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
+        raise HTTPException(400, "X-Content-Sha256 must be the hex sha256 of the document")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > settings.max_upload_bytes + MULTIPART_SLACK:
+        raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
+    if milestone is not None and deal is None:
+        raise HTTPException(400, "a milestone link needs its deal")
+
+    signer = await run_in_threadpool(
+        _authenticate, chain, db, settings, x_escrow_auth, claimed, deal
+    )
+    await run_in_threadpool(_authorize, chain, signer, deal)
+
+    form = await request.form(max_files=1, max_fields=0, max_part_size=settings.max_upload_bytes)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise HTTPException(400, "send the document as the multipart field 'file'")
+    if upload.size is not None and upload.size > settings.max_upload_bytes:
+        raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
+    head = await upload.read(SNIFF_BYTES)
+    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
+    if media_type not in settings.allowed_media_types:
+        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
+    await upload.seek(0)
+
+    try:
+        stored = await run_in_threadpool(store.add, _chunks(upload.file))
+    except StoreUnavailable as exc:
+        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
+    if stored.sha256.hex() != claimed:
+        raise HTTPException(400, "the document's sha256 is not the one that was signed")
+
+    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
+    if existing is not None:
+        db.commit()  # keeps the nonce used
+        return _json(EvidenceMeta.of(existing), status.HTTP_200_OK)
+    row = Evidence(
+        cid=stored.cid,
+        sha256=stored.sha256.hex(),
+        size=stored.size,
+        media_type=media_type,
+        uploader=signer,
+        deal_id=deal,
+        milestone=milestone,
+    )
+    db.add(row)
+    db.commit()
+    return EvidenceMeta.of(row, created=True)
+
+
+@router.get(
+    "/{cid}",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the document"},
+        400: {"description": "malformed CID"},
+        404: {"description": "unknown CID"},
+        503: {"description": "IPFS node unreachable"},
+    },
+)
+async def download(cid: str, db: DbDep, store: StoreDep):
+    """Stream a document back. Its sha256 is sent first (X-Content-Sha256) and checked while
+    streaming: a document whose bytes no longer match is cut off rather than served whole."""
+    row = _record(db, cid)
+    try:
+        chunks = await run_in_threadpool(store.cat, row.cid)
+    except NotFound as exc:
+        raise HTTPException(404, f"{cid} is recorded but missing from the store") from exc
+    except StoreUnavailable as exc:
+        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
+    return StreamingResponse(
+        iterate_in_threadpool(_checked(chunks, row.sha256)),
+        media_type=row.media_type,
+        headers={
+            "X-Content-Sha256": row.sha256,
+            "ETag": f'"{row.cid}"',
+            "Content-Length": str(row.size),
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
+
+
+@router.get(
+    "/{cid}/meta",
+    response_model=EvidenceMeta,
+    responses={
+        400: {"description": "malformed CID"},
+        404: {"description": "unknown CID"},
+    },
+)
+def meta(cid: str, db: DbDep) -> EvidenceMeta:
+    """The document's record: CID, sha256, size, sniffed media type, uploader, deal link."""
+    return EvidenceMeta.of(_record(db, cid))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _record(db, cid: str) -> Evidence:
+    try:
+        parsed = parse_cid(cid)
+    except ValueError as exc:
+        raise HTTPException(400, f"malformed CID: {exc}") from exc
+    row = db.scalar(select(Evidence).where(Evidence.cid == str(parsed)))
+    if row is None:
+        raise HTTPException(404, f"no evidence with CID {cid}")
+    return row
+
+
+def _authenticate(chain: Chain, db, settings, header, content_sha256, deal) -> str:
+    try:
+        request = auth.parse_header(header)
+        message = auth.auth_message(
+            action="POST /evidence",
+            content_sha256=content_sha256,
+            deal_id=deal,
+            chain_id=chain.chain_id,
+            escrow=chain.escrow_address,
+            nonce=request.nonce,
+            expires=request.expires,
+        )
+        return auth.verify(request, message, db, settings.auth_max_validity_seconds)
+    except auth.AuthError as exc:
+        raise HTTPException(401, str(exc)) from exc
+    except ChainUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+
+
+def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
+    try:
+        operator = chain.operator_of(signer)
+        if deal is None:
+            if operator == 0:
+                raise HTTPException(403, "documents not linked to a deal: operator keys only")
+            return
+        parties = chain.deal(deal)
+        if parties is None:
+            raise HTTPException(404, f"deal {deal} does not exist")
+        if signer in (parties.buyer, parties.supplier):
+            return
+        if operator and (operator in parties.oracles or operator == parties.arbiter):
+            return
+        raise HTTPException(403, f"{signer} is not a party, oracle or arbiter of deal {deal}")
+    except ChainUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+
+
+def _chunks(fileobj) -> Iterator[bytes]:
+    while chunk := fileobj.read(CHUNK):
+        yield chunk
+
+
+def _checked(chunks: Iterator[bytes], sha256_hex: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    if digest.hexdigest() != sha256_hex:
+        raise RuntimeError("stored document does not match its sha256: transfer aborted")
+
+
+def _json(model: BaseModel, code: int):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(model.model_dump(), status_code=code)

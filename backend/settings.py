@@ -1,0 +1,58 @@
+"""Service settings, from the environment (prefix ESCROW_), with local-development defaults.
+
+pydantic-settings cannot be installed beside eth-brownie 1.22.2 (python-dotenv pins clash),
+so this is a plain pydantic model filled from os.environ: same idea, one class, one place.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ALLOWED_MEDIA_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "application/json",
+    "text/plain",
+)
+
+
+class Settings(BaseModel):
+    rpc_url: str = "http://127.0.0.1:8545"
+    chain_id: int | None = None  # read from the RPC when not set
+    deployments_dir: Path = ROOT / "deployments"
+    token_symbol: str = "tUSD"  # which escrow of the deployments file (one per token)
+    escrow_address: str | None = None  # overrides the deployments file
+    ipfs_api_url: str | None = None  # None: the embedded content-addressed store
+    data_dir: Path = ROOT / "var"
+    database_url: str | None = None  # default sqlite:///<data_dir>/service.db
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    allowed_media_types: tuple[str, ...] = ALLOWED_MEDIA_TYPES
+    auth_max_validity_seconds: int = 600  # how far in the future a signed request may expire
+    ipfs_timeout_seconds: float = 30.0
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for name in cls.model_fields:
+            raw = environ.get(f"ESCROW_{name.upper()}")
+            if raw is not None:
+                values[name] = raw.split(",") if name == "allowed_media_types" else raw
+        return cls(**values)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,157 @@
+"""Test helpers shared by every test module: amounts, time, deal terms, signing, and the
+expectation of custom-error reverts. Fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import brownie
+from brownie import (
+    FalseReturnToken,
+    FeeOnTransferToken,
+    NoReturnToken,
+    TestStablecoin,
+    accounts,
+    chain,
+)
+
+from backend import attestations, typed_data
+from backend.terms import DealOffer, Milestone
+
+DAY = 86_400
+
+
+USD = 10**6  # TestStablecoin has 6 decimals
+
+
+def _new_account():
+    """A fresh local key, so that it can sign typed data. It holds no ether: brownie's
+    development chain runs with a zero base fee and brownie sends at gas price 0 (and
+    module_isolation resets the chain, ether included, at every module)."""
+    return accounts.add()
+
+
+def give_ether(account, amount: str = "1 ether") -> None:
+    """For transactions sent outside brownie (web3 prices gas above zero)."""
+    accounts[0].transfer(account, amount)
+
+
+@dataclass(frozen=True)
+class Operators:
+    inspector: int
+    carrier: int
+    customs: int
+    arbiter: int
+
+
+def register_operators(escrow, inspector, carrier, customs, arbiter) -> Operators:
+    ids = []
+    for name, key in (
+        ("Inspector", inspector),
+        ("Carrier", carrier),
+        ("Customs", customs),
+        ("Arbiter", arbiter),
+    ):
+        tx = escrow.registerOperator(name, f"ipfs://{name.lower()}", key, {"from": key})
+        ids.append(tx.events["OperatorRegistered"]["operatorId"])
+    return Operators(*ids)
+
+
+def reverts(error: str, *args) -> brownie.test.managers.runner.RevertContextManager:
+    """Expect a revert with custom error `error`, and exactly `args` when given."""
+    if args:
+        # brownie renders addresses in custom errors in lower case, and ints in decimal.
+        shown = [str(a).lower() if str(a).startswith("0x") else str(int(a)) for a in args]
+        return brownie.reverts(f"{error}: {', '.join(shown)}")
+    return brownie.reverts(revert_pattern=rf"{re.escape(error)}(:.*)?")
+
+
+def now() -> int:
+    return chain[-1].timestamp
+
+
+def milestones(
+    amounts: list[int], oracles: list[tuple[int, ...]], quorums: list[int] | None = None
+) -> list[Milestone]:
+    """Milestones due 10, 20, 30... days from now, requirements hashed from their position."""
+    base = now()
+    quorums = quorums or [1] * len(amounts)
+    return [
+        Milestone(
+            amount=a,
+            due_at=base + (i + 1) * 10 * DAY,
+            quorum=q,
+            oracles=o,
+            requirements_hash=brownie.web3.keccak(text=f"requirements {i}"),
+        )
+        for i, (a, o, q) in enumerate(zip(amounts, oracles, quorums, strict=True))
+    ]
+
+
+@dataclass
+class Deal:
+    id: int
+    terms: list[Milestone]
+
+    @property
+    def total(self) -> int:
+        return sum(m.amount for m in self.terms)
+
+
+def fund_fully(escrow, token, buyer, deal_id: int) -> None:
+    """Fund a deal to Active, topping up again when a fee-on-transfer token falls short."""
+    for _ in range(10):
+        remaining = escrow.getDeal(deal_id)["unfunded"]
+        if remaining == 0:
+            return
+        token.mint(buyer, remaining, {"from": buyer})
+        token.approve(escrow, remaining, {"from": buyer})
+        escrow.fund(deal_id, remaining, {"from": buyer})
+    raise AssertionError("deal could not be funded")
+
+
+def sign_offer(escrow, supplier_key, offer: DealOffer) -> bytes:
+    message = typed_data.offer_message(chain.id, escrow.address, offer)
+    return typed_data.sign(message, supplier_key.private_key).signature
+
+
+def sign_permit(token, owner, spender, value: int, deadline: int) -> typed_data.Signature:
+    message = typed_data.permit_message(
+        chain.id,
+        token.address,
+        token.name(),
+        owner.address,
+        str(spender),
+        value,
+        token.nonces(owner),
+        deadline,
+    )
+    return typed_data.sign(message, owner.private_key)
+
+
+def signed_attestation(
+    escrow_contract, key, deal_id: int, index: int, met: bool = True, **overrides
+) -> attestations.SignedAttestation:
+    """An attestation signed off chain by `key`; overrides change any Attestation field
+    (chain_id, escrow, deal_version, deadline, evidence_hash...)."""
+    fields = dict(
+        chain_id=chain.id,
+        escrow=escrow_contract.address,
+        deal_id=deal_id,
+        milestone=index,
+        deal_version=1,
+        met=met,
+        evidence_hash=brownie.web3.keccak(text=f"evidence {deal_id}/{index}"),
+        deadline=now() + DAY,
+    )
+    fields.update(overrides)
+    return attestations.sign(attestations.Attestation(**fields), key.private_key)
+
+
+HOSTILE_TOKENS = {
+    "usd6-permit": TestStablecoin,
+    "fee-on-transfer": FeeOnTransferToken,
+    "no-return-value": NoReturnToken,
+    "false-return": FalseReturnToken,
+}
