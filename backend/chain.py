@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,9 @@ class Chain:
         self.settings = settings
         self.web3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
         self._artifact = artifact
+        # Reads used to authorise writes to the service, kept briefly: a key revoked on chain
+        # may still upload for up to `chain_cache_seconds` (the contract itself checks live).
+        self._cache: dict[tuple, tuple[float, object]] = {}
 
     @cached_property
     def chain_id(self) -> int:
@@ -64,6 +68,23 @@ class Chain:
 
     def deal(self, deal_id: int) -> DealParties | None:
         """The deal's parties and oracles, or None when the escrow knows no such deal."""
+        return self._cached(("deal", deal_id), lambda: self._read_deal(deal_id))
+
+    def operator_of(self, key: str) -> int:
+        return self._cached(
+            ("operator", key), lambda: self._call(self.escrow.functions.operatorOf(key).call)
+        )
+
+    def _cached(self, key: tuple, read):
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit and now - hit[0] < self.settings.chain_cache_seconds:
+            return hit[1]
+        value = read()
+        self._cache[key] = (now, value)
+        return value
+
+    def _read_deal(self, deal_id: int) -> DealParties | None:
         try:
             view = self._call(lambda: self.escrow.functions.getDeal(deal_id).call())
         except (ContractCustomError, ContractLogicError):
@@ -74,9 +95,6 @@ class Chain:
             m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())
             oracles.update(o for o in m[MILESTONE_VIEW_ORACLES] if o)
         return DealParties(deal_id, buyer, supplier, arbiter, version, frozenset(oracles))
-
-    def operator_of(self, key: str) -> int:
-        return self._call(lambda: self.escrow.functions.operatorOf(key).call())
 
     def _call(self, fn):
         try:

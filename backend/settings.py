@@ -37,6 +37,7 @@ class Settings(BaseModel):
     allowed_media_types: tuple[str, ...] = ALLOWED_MEDIA_TYPES
     auth_max_validity_seconds: int = 600  # how far in the future a signed request may expire
     ipfs_timeout_seconds: float = 30.0
+    chain_cache_seconds: float = 15.0  # how long deal parties / operator keys are reused
 
     @property
     def database(self) -> str:
