@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Integer,
     String,
@@ -49,6 +51,78 @@ class UsedNonce(Base):
     address: Mapped[str] = mapped_column(String(42))
     nonce: Mapped[str] = mapped_column(String(80))
     expires: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------- the deal index
+# Amounts are token base units; stored as decimal strings where they may exceed 64 bits.
+
+
+class IndexerCursor(Base):
+    """The next block to read, per escrow; moved in the same transaction as the events."""
+
+    __tablename__ = "indexer_cursor"
+
+    escrow: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainEvent(Base):
+    """Every escrow event, once: (tx_hash, log_index) is unique, so a replay cannot double it."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(40))
+    deal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    args: Mapped[dict] = mapped_column(JSON)
+
+
+class DealRow(Base):
+    __tablename__ = "deals"
+
+    deal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(42), index=True)
+    supplier: Mapped[str] = mapped_column(String(42), index=True)
+    arbiter: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[str] = mapped_column(String(40))
+    funded: Mapped[str] = mapped_column(String(40), default="0")
+    released: Mapped[str] = mapped_column(String(40), default="0")
+    refunded: Mapped[str] = mapped_column(String(40), default="0")
+    created_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class MilestoneRow(Base):
+    __tablename__ = "milestones"
+
+    deal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[int] = mapped_column(BigInteger)
+    quorum: Mapped[int] = mapped_column(Integer)
+    oracles: Mapped[list] = mapped_column(JSON)
+    requirements_hash: Mapped[str] = mapped_column(String(66))
+    status: Mapped[str] = mapped_column(String(16), default="Pending")
+
+
+class VerdictRow(Base):
+    """An oracle's attestation ("met") or rejection ("not met") of a milestone."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    operator_id: Mapped[int] = mapped_column(Integer)
+    signer: Mapped[str] = mapped_column(String(42))
+    met: Mapped[bool] = mapped_column(Boolean)
+    evidence_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
 
 
 def make_sessionmaker(url: str) -> sessionmaker[Session]:

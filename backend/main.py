@@ -5,13 +5,18 @@ uvicorn --factory backend.main:create_app --host 127.0.0.1 --port 8000
 
 from __future__ import annotations
 
+import logging
+import threading
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.chain import Chain
 from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
-from backend.routers import evidence
+from backend.indexer import Indexer
+from backend.routers import deals, evidence
 from backend.settings import Settings
 
 DESCRIPTION = """
@@ -35,14 +40,48 @@ def make_store(settings: Settings) -> EvidenceStore:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = FastAPI(title="Milestone escrow service", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Milestone escrow service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(settings.database)
     app.state.store = make_store(settings)
     app.state.chain = Chain(settings)
     app.include_router(evidence.router)
+    app.include_router(deals.router)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    stop = threading.Event()
+    if app.state.settings.run_indexer:
+        threading.Thread(target=_follow_chain, args=(app, stop), daemon=True).start()
+    yield
+    stop.set()
+
+
+def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
+    """The indexer loop: a failed round (RPC down) is logged and retried; the cursor only
+    moves with a committed batch, so nothing is skipped."""
+    settings = app.state.settings
+    indexer = None
+    while not stop.is_set():
+        try:
+            indexer = indexer or Indexer(
+                app.state.chain,
+                app.state.sessionmaker,
+                settings.indexer_confirmations,
+                settings.indexer_start_block,
+            )
+            indexer.sync()
+        except Exception:  # keep following; the next round retries the same blocks
+            logging.getLogger("escrow.indexer").exception("indexer round failed")
+        stop.wait(2)
 
 
 class BodyLimit:

@@ -38,6 +38,9 @@ class Settings(BaseModel):
     auth_max_validity_seconds: int = 600  # how far in the future a signed request may expire
     ipfs_timeout_seconds: float = 30.0
     chain_cache_seconds: float = 15.0  # how long deal parties / operator keys are reused
+    run_indexer: bool = False  # follow the chain in a background thread (make serve: on)
+    indexer_confirmations: int = Field(default=2, ge=0)
+    indexer_start_block: int = Field(default=0, ge=0)
 
     @property
     def database(self) -> str:

@@ -33,6 +33,7 @@ if [ -z "$escrow" ]; then
   brownie run scripts/deploy.py --silent
 fi
 export ESCROW_RPC_URL="http://127.0.0.1:$port"
+export ESCROW_RUN_INDEXER=${ESCROW_RUN_INDEXER:-1}
 exec_uvicorn() { uvicorn --factory backend.main:create_app --host 127.0.0.1 --port "${ESCROW_PORT:-8000}"; }
 echo "service: http://127.0.0.1:${ESCROW_PORT:-8000}/docs (OpenAPI)"
 exec_uvicorn

@@ -227,3 +227,11 @@ def cid_of(data: bytes, version: int = 1) -> str:
 def cid_v0_of(data: bytes) -> str:
     """`ipfs add` with kubo's defaults (CIDv0, dag-pb UnixFS leaves): "Qm…"."""
     return cid_of(data, version=0)
+
+
+def raw_cid_of_sha256(digest: bytes) -> str:
+    """The CIDv1 a document smaller than one chunk (256 KiB) has: one raw block whose
+    multihash is the document's sha256. For a larger document it names no stored object."""
+    if len(digest) != 32:
+        raise ValueError("a sha256 digest is 32 bytes")
+    return str(ParsedCid(1, RAW, digest))

@@ -1,0 +1,212 @@
+"""Follows the escrow's events into the database: deals, milestones, verdicts, history.
+
+Resumable and exact: each batch of blocks is applied in ONE database transaction together
+with the cursor (the next block to read), so a crash or restart either keeps a whole batch or
+none of it, never half; and (tx_hash, log_index) is unique, so no event can count twice.
+Only blocks at least `confirmations` deep are read, so a short reorg at the head is never
+indexed. Run it with `python -m backend.indexer` (loops) or call `Indexer.sync()`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from eth_utils import event_abi_to_log_topic
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain import Chain
+from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
+from backend.terms import DealStatus, Milestone, MilestoneStatus
+
+BATCH_BLOCKS = 2_000
+
+
+class Indexer:
+    def __init__(
+        self,
+        chain: Chain,
+        sessions: sessionmaker[Session],
+        confirmations: int = 2,
+        start_block: int = 0,
+    ):
+        self.chain = chain
+        self.sessions = sessions
+        self.confirmations = confirmations
+        self.start_block = start_block
+        abi_events = [e for e in chain.escrow.abi if e["type"] == "event"]
+        self._events = {
+            "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): getattr(
+                chain.escrow.events, e["name"]
+            )()
+            for e in abi_events
+        }
+
+    def sync(self, until_block: int | None = None) -> int:
+        """Index every confirmed block not indexed yet (up to `until_block` if given).
+        Returns the number of events applied."""
+        head = self.chain.web3.eth.block_number - self.confirmations
+        last = head if until_block is None else min(head, until_block)
+        applied = 0
+        while True:
+            with self.sessions() as db, db.begin():
+                cursor = self._cursor(db)
+                if cursor.next_block > last:
+                    return applied
+                end = min(cursor.next_block + BATCH_BLOCKS - 1, last)
+                logs = self.chain.web3.eth.get_logs(
+                    {
+                        "address": self.chain.escrow_address,
+                        "fromBlock": cursor.next_block,
+                        "toBlock": end,
+                    }
+                )
+                for log in logs:
+                    applied += self._apply(db, log)
+                cursor.next_block = end + 1
+
+    def _cursor(self, db: Session) -> IndexerCursor:
+        cursor = db.get(IndexerCursor, self.chain.escrow_address)
+        if cursor is None:
+            cursor = IndexerCursor(escrow=self.chain.escrow_address, next_block=self.start_block)
+            db.add(cursor)
+        return cursor
+
+    def _apply(self, db: Session, log) -> int:
+        event = self._events.get("0x" + bytes(log["topics"][0]).hex())
+        if event is None:
+            return 0
+        decoded = event.process_log(log)
+        name, args = decoded["event"], dict(decoded["args"])
+        tx_hash = "0x" + bytes(log["transactionHash"]).hex()
+        exists = db.scalar(
+            select(ChainEvent.id).where(
+                ChainEvent.tx_hash == tx_hash, ChainEvent.log_index == log["logIndex"]
+            )
+        )
+        if exists is not None:  # already applied: a replayed range adds nothing
+            return 0
+        block = log["blockNumber"]
+        deal_id = args.get("dealId")
+        db.add(
+            ChainEvent(
+                block=block,
+                tx_hash=tx_hash,
+                log_index=log["logIndex"],
+                name=name,
+                deal_id=deal_id,
+                args=_jsonable(args),
+            )
+        )
+        handler = getattr(self, f"_on_{name}", None)
+        if handler is not None:
+            handler(db, args, block, tx_hash)
+        return 1
+
+    # ---------------------------------------------------------------- event handlers
+
+    def _on_DealCreated(self, db, a, block, _tx):
+        db.add(
+            DealRow(
+                deal_id=a["dealId"],
+                buyer=a["buyer"],
+                supplier=a["supplier"],
+                arbiter=a["arbiter"],
+                status=DealStatus(a["status"]).name.title(),
+                total=str(a["total"]),
+                funded="0",
+                released="0",
+                refunded="0",
+                created_block=block,
+            )
+        )
+        for index, (word, req) in enumerate(zip(a["milestones"], a["requirements"], strict=True)):
+            m = Milestone.unpack(word, bytes(req))
+            db.add(
+                MilestoneRow(
+                    deal_id=a["dealId"],
+                    index=index,
+                    amount=str(m.amount),
+                    due_at=m.due_at,
+                    quorum=m.quorum,
+                    oracles=list(m.oracles),
+                    requirements_hash="0x" + m.requirements_hash.hex(),
+                    status="Pending",
+                )
+            )
+
+    def _on_DealAccepted(self, db, a, _block, _tx):
+        db.get(DealRow, a["dealId"]).status = "Accepted"
+
+    def _on_DealFunded(self, db, a, _block, _tx):
+        deal = db.get(DealRow, a["dealId"])
+        deal.funded = str(int(deal.funded) + a["credited"])
+        if a["remaining"] == 0:
+            deal.status = "Active"
+
+    def _on_DealCancelled(self, db, a, _block, _tx):
+        deal = db.get(DealRow, a["dealId"])
+        deal.status = "Cancelled"
+        deal.refunded = str(int(deal.refunded) + a["refunded"])
+
+    def _on_MilestoneAttested(self, db, a, block, tx):
+        self._verdict(db, a, True, block, tx)
+
+    def _on_MilestoneRejected(self, db, a, block, tx):
+        self._verdict(db, a, False, block, tx)
+        if a["blocked"]:
+            db.get(MilestoneRow, (a["dealId"], a["index"])).status = "Rejected"
+
+    def _on_MilestoneReleased(self, db, a, _block, _tx):
+        self._paid(db, a, MilestoneStatus.RELEASED, "released")
+
+    def _on_MilestoneRefunded(self, db, a, _block, _tx):
+        self._paid(db, a, MilestoneStatus.REFUNDED, "refunded")
+
+    def _verdict(self, db, a, met: bool, block, tx):
+        db.add(
+            VerdictRow(
+                deal_id=a["dealId"],
+                index=a["index"],
+                operator_id=a["operatorId"],
+                signer=a["signer"],
+                met=met,
+                evidence_sha256=bytes(a["evidenceHash"]).hex(),
+                block=block,
+                tx_hash=tx,
+            )
+        )
+
+    def _paid(self, db, a, status: MilestoneStatus, column: str):
+        db.get(MilestoneRow, (a["dealId"], a["index"])).status = status.name.title()
+        deal = db.get(DealRow, a["dealId"])
+        setattr(deal, column, str(int(getattr(deal, column)) + a["amount"]))
+
+
+def _jsonable(value):
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, int) and abs(value) >= 2**53:
+        return str(value)
+    return value
+
+
+def main() -> None:  # pragma: no cover - the long-running entry point
+    from backend.db import make_sessionmaker
+    from backend.settings import Settings
+
+    settings = Settings.from_env()
+    indexer = Indexer(Chain(settings), make_sessionmaker(settings.database))
+    while True:
+        count = indexer.sync()
+        if count:
+            print(f"indexed {count} events")
+        time.sleep(2)
+
+
+if __name__ == "__main__":
+    main()

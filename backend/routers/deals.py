@@ -1,0 +1,137 @@
+"""/deals: the deal index built by backend/indexer.py from the escrow's events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from eth_utils import is_address, to_checksum_address
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+
+from backend.db import ChainEvent, DealRow, Evidence, MilestoneRow, VerdictRow
+from backend.deps import DbDep
+from backend.evidence.cid import raw_cid_of_sha256
+
+router = APIRouter(prefix="/deals", tags=["deals"])
+
+
+class VerdictOut(BaseModel):
+    operator_id: int
+    signer: str
+    met: bool
+    evidence_sha256: str
+    evidence_cid: str | None  # known to this service, or the raw CID a < 256 KiB document has
+    evidence_url: str | None  # set when this service holds the document
+    block: int
+    tx_hash: str
+
+
+class MilestoneOut(BaseModel):
+    index: int
+    amount: str
+    due_at: int
+    quorum: int
+    oracles: list[int]
+    requirements_hash: str
+    status: str
+    verdicts: list[VerdictOut]
+
+
+class DealSummary(BaseModel):
+    deal_id: int
+    buyer: str
+    supplier: str
+    arbiter: int
+    status: str
+    total: str
+    funded: str
+    released: str
+    refunded: str
+
+
+class DealOut(DealSummary):
+    milestones: list[MilestoneOut]
+    history: list[dict]
+
+
+@router.get("", response_model=list[DealSummary])
+def list_deals(
+    db: DbDep, party: Annotated[str | None, Query(description="buyer or supplier address")] = None
+) -> list[DealSummary]:
+    """Indexed deals, newest first; `party` keeps those where it is buyer or supplier."""
+    query = select(DealRow).order_by(DealRow.deal_id.desc())
+    if party is not None:
+        if not is_address(party):
+            raise HTTPException(400, "party must be an address")
+        party = to_checksum_address(party)
+        query = query.where(or_(DealRow.buyer == party, DealRow.supplier == party))
+    return [_summary(d) for d in db.scalars(query)]
+
+
+@router.get("/{deal_id}", response_model=DealOut, responses={404: {"description": "unknown"}})
+def get_deal(deal_id: int, db: DbDep) -> DealOut:
+    """One deal: amounts funded / released / refunded, each milestone with its verdicts and
+    links to their evidence, and the deal's whole event history."""
+    deal = db.get(DealRow, deal_id)
+    if deal is None:
+        raise HTTPException(404, f"deal {deal_id} is not indexed (unknown or not confirmed yet)")
+    verdicts = db.scalars(select(VerdictRow).where(VerdictRow.deal_id == deal_id)).all()
+    known = {
+        e.sha256: e.cid
+        for e in db.scalars(
+            select(Evidence).where(Evidence.sha256.in_({v.evidence_sha256 for v in verdicts}))
+        )
+    }
+    milestones = [
+        MilestoneOut(
+            index=m.index,
+            amount=m.amount,
+            due_at=m.due_at,
+            quorum=m.quorum,
+            oracles=m.oracles,
+            requirements_hash=m.requirements_hash,
+            status=m.status,
+            verdicts=[_verdict(v, known) for v in verdicts if v.index == m.index],
+        )
+        for m in db.scalars(
+            select(MilestoneRow).where(MilestoneRow.deal_id == deal_id).order_by(MilestoneRow.index)
+        )
+    ]
+    history = [
+        {"block": e.block, "tx_hash": e.tx_hash, "event": e.name, "args": e.args}
+        for e in db.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.deal_id == deal_id)
+            .order_by(ChainEvent.block, ChainEvent.log_index)
+        )
+    ]
+    return DealOut(**_summary(deal).model_dump(), milestones=milestones, history=history)
+
+
+def _summary(d: DealRow) -> DealSummary:
+    return DealSummary(
+        deal_id=d.deal_id,
+        buyer=d.buyer,
+        supplier=d.supplier,
+        arbiter=d.arbiter,
+        status=d.status,
+        total=d.total,
+        funded=d.funded,
+        released=d.released,
+        refunded=d.refunded,
+    )
+
+
+def _verdict(v: VerdictRow, known: dict[str, str]) -> VerdictOut:
+    cid = known.get(v.evidence_sha256)
+    return VerdictOut(
+        operator_id=v.operator_id,
+        signer=v.signer,
+        met=v.met,
+        evidence_sha256=v.evidence_sha256,
+        evidence_cid=cid or raw_cid_of_sha256(bytes.fromhex(v.evidence_sha256)),
+        evidence_url=f"/evidence/{cid}" if cid else None,
+        block=v.block,
+        tx_hash=v.tx_hash,
+    )

@@ -1,0 +1,140 @@
+"""The deal index follows the chain exactly: through create, fund, attest, release, reject and
+refund it matches the escrow's own views; stopped and restarted midway it has no duplicate and
+no missed event; /deals serves it."""
+
+import brownie
+import pytest
+from helpers import USD, fund_fully, milestones
+
+from backend.chain import Chain
+from backend.db import ChainEvent, DealRow, MilestoneRow, make_sessionmaker
+from backend.indexer import Indexer
+from backend.settings import Settings
+
+EVIDENCE = brownie.web3.keccak(text="bill of lading")
+
+
+@pytest.fixture
+def index(tmp_path, escrow):
+    settings = Settings(
+        rpc_url=brownie.web3.provider.endpoint_uri, escrow_address=escrow.address, data_dir=tmp_path
+    )
+    sessions = make_sessionmaker(settings.database)
+    chain = Chain(settings)
+    start = brownie.chain.height  # the test's own blocks only
+    return lambda confirmations=0: Indexer(chain, sessions, confirmations, start), sessions
+
+
+@pytest.fixture
+def history(escrow, stable, buyer, inspector, carrier, customs, ops, create_deal):
+    """A deal through its whole life: funded; M0 released; M1 rejected; M2 refunded."""
+    deal = create_deal(
+        milestones(
+            [100 * USD, 200 * USD, 300 * USD], [(ops.inspector,), (ops.carrier,), (ops.customs,)]
+        )
+    )
+    fund_fully(escrow, stable, buyer, deal.id)
+    escrow.attest(deal.id, 0, EVIDENCE, {"from": inspector})
+    escrow.reject(deal.id, 1, EVIDENCE, {"from": carrier})
+    due = escrow.getMilestone(deal.id, 2)["dueAt"]
+    brownie.chain.sleep(due - brownie.chain[-1].timestamp + 1)
+    brownie.chain.mine()
+    escrow.refund(deal.id, 2, {"from": buyer})
+    return deal
+
+
+def _chain_logs(escrow, start):
+    return brownie.web3.eth.get_logs(
+        {"address": escrow.address, "fromBlock": start, "toBlock": brownie.chain.height}
+    )
+
+
+def _assert_matches_chain(sessions, escrow, deal_id):
+    with sessions() as db:
+        row = db.get(DealRow, deal_id)
+        view = escrow.getDeal(deal_id)
+        assert (row.buyer, row.supplier, row.arbiter) == (
+            view["buyer"],
+            view["supplier"],
+            view["arbiter"],
+        )
+        assert row.status == ["None", "Proposed", "Accepted", "Active", "Cancelled"][view["status"]]
+        assert int(row.total) == view["total"] and int(row.funded) == view["total"]
+        names = ["None", "Pending", "Released", "Refunded", "Rejected"]
+        for i in range(view["milestoneCount"]):
+            assert (
+                db.get(MilestoneRow, (deal_id, i)).status
+                == names[escrow.getMilestone(deal_id, i)["status"]]
+            )
+
+
+def test_index_matches_the_chain(index, escrow, history):
+    make, sessions = index
+    make().sync()
+    _assert_matches_chain(sessions, escrow, history.id)
+    with sessions() as db:
+        row = db.get(DealRow, history.id)
+        assert (int(row.released), int(row.refunded)) == (100 * USD, 300 * USD)
+
+
+def test_restart_midway_leaves_no_duplicate_and_no_gap(index, escrow, history):
+    make, sessions = index
+    start = make().start_block
+    logs = _chain_logs(escrow, start)
+    midway = logs[len(logs) // 2]["blockNumber"]
+    make().sync(until_block=midway)  # the first process stops here
+    with sessions() as db:
+        assert 0 < db.query(ChainEvent).count() < len(logs)
+    make().sync()  # a new process resumes from the stored cursor
+    with sessions() as db:
+        seen = sorted((e.block, e.log_index) for e in db.query(ChainEvent))
+    assert seen == sorted((log["blockNumber"], log["logIndex"]) for log in logs)
+    _assert_matches_chain(sessions, escrow, history.id)
+
+
+def test_replaying_a_range_adds_nothing(index, escrow, history):
+    make, sessions = index
+    make().sync()
+    with sessions() as db:
+        before = db.query(ChainEvent).count()
+        from backend.db import IndexerCursor
+
+        db.get(IndexerCursor, escrow.address).next_block = make().start_block  # rewind
+        db.commit()
+    assert make().sync() == 0
+    with sessions() as db:
+        assert db.query(ChainEvent).count() == before
+
+
+def test_unconfirmed_blocks_wait(index, escrow, inspector, ops, create_deal):
+    make, sessions = index
+    deal = create_deal(milestones([USD], [(ops.inspector,)]))
+    make(confirmations=3).sync()
+    with sessions() as db:
+        assert db.get(DealRow, deal.id) is None
+    brownie.chain.mine(3)
+    make(confirmations=3).sync()
+    with sessions() as db:
+        assert db.get(DealRow, deal.id) is not None
+
+
+def test_deals_routes_serve_the_index(make_client, escrow, buyer, supplier, stranger, history):
+    client = make_client(run_indexer=False, indexer_start_block=0, indexer_confirmations=0)
+    app = client.app
+    Indexer(app.state.chain, app.state.sessionmaker, 0, history_start(escrow)).sync()
+    mine = client.get("/deals", params={"party": supplier.address}).json()
+    assert [d["deal_id"] for d in mine] == [history.id]
+    assert client.get("/deals", params={"party": stranger.address}).json() == []
+    deal = client.get(f"/deals/{history.id}").json()
+    assert [m["status"] for m in deal["milestones"]] == ["Released", "Rejected", "Refunded"]
+    verdict = deal["milestones"][0]["verdicts"][0]
+    assert verdict["met"] is True and verdict["evidence_sha256"] == EVIDENCE.hex().removeprefix(
+        "0x"
+    )
+    assert [h["event"] for h in deal["history"]][:2] == ["DealCreated", "DealFunded"]
+    assert client.get("/deals/424242").status_code == 404
+    assert client.get("/deals", params={"party": "nope"}).status_code == 400
+
+
+def history_start(escrow) -> int:
+    return escrow.tx.block_number if escrow.tx else 0
