@@ -125,6 +125,26 @@ class VerdictRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class AttestationIntake(Base):
+    """A signed attestation handed to the service, and what became of it on chain:
+    queued -> submitted (tx_hash) -> applied | skipped (reason) | failed (reason)."""
+
+    __tablename__ = "attestation_intake"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(66), unique=True)  # EIP-712 digest
+    deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    milestone: Mapped[int] = mapped_column(Integer)
+    signer: Mapped[str] = mapped_column(String(42))
+    met: Mapped[bool] = mapped_column(Boolean)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(String)  # the JSON as received
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    reason: Mapped[str | None] = mapped_column(String, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 def make_sessionmaker(url: str) -> sessionmaker[Session]:
     engine = create_engine(
         url, connect_args={"check_same_thread": False} if "sqlite" in url else {}

@@ -99,7 +99,9 @@ class Indexer:
             )
         )
         handler = getattr(self, f"_on_{name}", None)
-        if handler is not None:
+        # A deal created before the configured start block is kept in the history only.
+        known = deal_id is None or name == "DealCreated" or db.get(DealRow, deal_id) is not None
+        if handler is not None and known:
             handler(db, args, block, tx_hash)
         return 1
 

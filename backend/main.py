@@ -16,7 +16,8 @@ from backend.chain import Chain
 from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
-from backend.routers import deals, evidence
+from backend.relayer import Relayer
+from backend.routers import attestations, deals, evidence
 from backend.settings import Settings
 
 DESCRIPTION = """
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chain = Chain(settings)
     app.include_router(evidence.router)
     app.include_router(deals.router)
+    app.include_router(attestations.router)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
     return app
 
@@ -61,6 +63,8 @@ async def _lifespan(app: FastAPI):
     stop = threading.Event()
     if app.state.settings.run_indexer:
         threading.Thread(target=_follow_chain, args=(app, stop), daemon=True).start()
+    if app.state.settings.relayer_private_key:
+        threading.Thread(target=_relay, args=(app, stop), daemon=True).start()
     yield
     stop.set()
 
@@ -82,6 +86,20 @@ def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
         except Exception:  # keep following; the next round retries the same blocks
             logging.getLogger("escrow.indexer").exception("indexer round failed")
         stop.wait(2)
+
+
+def _relay(app: FastAPI, stop: threading.Event) -> None:
+    """The relayer loop: what arrives within a round goes out in one batch."""
+    relayer = None
+    while not stop.is_set():
+        try:
+            relayer = relayer or Relayer(
+                app.state.chain, app.state.sessionmaker, app.state.settings.relayer_private_key
+            )
+            relayer.relay_once()
+        except Exception:  # retried next round; queued items stay queued
+            logging.getLogger("escrow.relayer").exception("relayer round failed")
+        stop.wait(app.state.settings.relay_interval_seconds)
 
 
 class BodyLimit:

@@ -41,6 +41,8 @@ class Settings(BaseModel):
     run_indexer: bool = False  # follow the chain in a background thread (make serve: on)
     indexer_confirmations: int = Field(default=2, ge=0)
     indexer_start_block: int = Field(default=0, ge=0)
+    relayer_private_key: str | None = None  # set: relay handed-in attestations from this key
+    relay_interval_seconds: float = 3.0
 
     @property
     def database(self) -> str:
