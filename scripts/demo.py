@@ -8,7 +8,8 @@ Rotterdam for 100,000 tUSD, paid in four milestones:
   4. final shipment            40,000  inspector AND carrier    due day 75
 The supplier signs the offer off chain; the buyer accepts and funds it in one transaction
 (permit). The oracles sign their attestations off chain and a relayer posts them (the two
-for the final shipment in one batch). Production slips past its due date, so the buyer takes
+for the final shipment in one batch); their evidence documents are pinned through the
+evidence service (backend/), run in-process over real HTTP with its embedded IPFS store. Production slips past its due date, so the buyer takes
 milestone 3 back; the rest is attested and paid. Every step is a real transaction on anvil;
 time moves with evm_increaseTime.
 
@@ -18,11 +19,14 @@ time moves with evm_increaseTime.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
+from pathlib import Path
 
-from brownie import accounts, chain
+from brownie import accounts, chain, web3
 from eth_utils import keccak
 
-from backend import attestations, typed_data
+from backend import attestations, auth, typed_data
 from backend.terms import DealOffer, Milestone
 from scripts.deploy import deploy, record
 
@@ -63,11 +67,66 @@ def new_party(label: str):
     return account
 
 
-def evidence(name: str, body: str) -> bytes:
-    """The sha256 of an evidence document (issue 4 pins these to IPFS)."""
-    digest = hashlib.sha256(f"{name}\n{body}\n".encode()).digest()
-    print(f"           evidence {name}: sha256 {digest.hex()[:16]}…")
-    return digest
+class EvidenceService:
+    """The evidence service (backend/) run in this process on a free port, with the embedded
+    content-addressed store in a temporary folder; documents go to it over real HTTP."""
+
+    def __init__(self, escrow):
+        import socket
+        import tempfile
+        import threading
+
+        import httpx
+        import uvicorn
+
+        from backend.main import create_app
+        from backend.settings import Settings
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        settings = Settings(
+            rpc_url=web3.provider.endpoint_uri,
+            escrow_address=escrow.address,
+            data_dir=Path(tempfile.mkdtemp(prefix="demo-service-")),
+        )
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        threading.Thread(target=self.server.run, daemon=True).start()
+        while not self.server.started:
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port}"
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.escrow = escrow
+
+    def pin(self, key, deal_id: int, name: str, document: bytes) -> bytes:
+        """Upload `document` signed by `key`; returns its sha256 (what attestations anchor)."""
+        digest = hashlib.sha256(document).hexdigest()
+        header = auth.sign_request(
+            key.private_key,
+            action="POST /evidence",
+            content_sha256=digest,
+            deal_id=deal_id,
+            chain_id=chain.id,
+            escrow=self.escrow.address,
+            nonce=secrets.token_hex(16),
+            expires=int(time.time()) + 300,
+        )
+        r = self.http.post(
+            "/evidence",
+            params={"deal": deal_id},
+            files={"file": (name, document)},
+            headers={auth.HEADER: header, "X-Content-Sha256": digest},
+        )
+        r.raise_for_status()
+        meta = r.json()
+        print(f"           pinned {name} ({meta['size']} B, {meta['media_type']}): {meta['cid']}")
+        return bytes.fromhex(meta["sha256"])
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.should_exit = True
 
 
 def main() -> None:
@@ -152,12 +211,14 @@ def main() -> None:
         silent=True,
     )
     deal_id = tx.events["DealCreated"]["dealId"]
+    service = EvidenceService(escrow)
     t.log(f"buyer accepts + funds deal #{deal_id}, one tx, {tx.gas_used:,} gas")
 
     def sign(index: int, key, who: str, doc: str, day: int):
         """An oracle signs its verdict off chain (EIP-712); no gas, no transaction."""
         t.travel_to(day)
-        h = evidence(doc, f"deal {deal_id} milestone {index + 1} checked by {who}")
+        body = f"%PDF-1.7\n{doc}: deal {deal_id} milestone {index + 1} checked by {who}\n%%EOF\n"
+        h = service.pin(key, deal_id, doc, body.encode())
         version = escrow.getDeal(deal_id)["version"]
         att = attestations.Attestation(
             chain.id,
@@ -192,6 +253,7 @@ def main() -> None:
     loaded = sign(3, carrier, "carrier", "bill-of-lading.pdf", 72)
     relay(shipped, loaded)
 
+    service.close()
     paid = token.balanceOf(supplier)
     refunded = token.balanceOf(buyer)
     statuses = [escrow.getMilestone(deal_id, i)["status"] for i in range(4)]
