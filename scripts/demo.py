@@ -9,8 +9,9 @@ Rotterdam for 100,000 tUSD, paid in four milestones:
 The supplier signs the offer off chain; the buyer accepts and funds it in one transaction
 (permit). The oracles sign their attestations off chain and a relayer posts them (the two
 for the final shipment in one batch); their evidence documents are pinned through the
-evidence service (backend/), run in-process over real HTTP with its embedded IPFS store. Production slips past its due date, so the buyer takes
-milestone 3 back; the rest is attested and paid. Every step is a real transaction on anvil;
+evidence service (backend/), run in-process over real HTTP with its embedded IPFS store.
+Production slips past its due date, so the buyer takes milestone 3 back; the rest is
+attested and paid. Every step is a real transaction on anvil;
 time moves with evm_increaseTime.
 
     brownie run scripts/demo.py
