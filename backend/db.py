@@ -50,7 +50,7 @@ class UsedNonce(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(42))
     nonce: Mapped[str] = mapped_column(String(80))
-    expires: Mapped[int] = mapped_column(BigInteger)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)  # expired ones are purged
 
 
 # ---------------------------------------------------------------- the deal index
