@@ -21,6 +21,7 @@ be at most `auth_max_validity_seconds` ahead. docs/service.md documents it for o
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -79,6 +80,29 @@ def sign_request(private_key, **fields) -> str:
         f"address={address}; nonce={fields['nonce']}; expires={fields['expires']}; "
         f"signature=0x{bytes(signed.signature).hex()}"
     )
+
+
+def upload_headers(
+    private_key,
+    content_sha256: str,
+    deal_id: int | None,
+    chain_id: int,
+    escrow: str,
+    expires_in: int = 300,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """Client side: both headers of a signed `POST /evidence` for a document of this sha256."""
+    header = sign_request(
+        private_key,
+        action="POST /evidence",
+        content_sha256=content_sha256,
+        deal_id=deal_id,
+        chain_id=chain_id,
+        escrow=escrow,
+        nonce=nonce or secrets.token_hex(16),
+        expires=int(time.time()) + expires_in,
+    )
+    return {HEADER: header, "X-Content-Sha256": content_sha256}
 
 
 def parse_header(value: str | None) -> SignedRequest:

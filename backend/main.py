@@ -102,6 +102,33 @@ def _relay(app: FastAPI, stop: threading.Event) -> None:
         stop.wait(app.state.settings.relay_interval_seconds)
 
 
+class BackgroundServer:
+    """The service on a free local port in a thread of this process (demo, benchmarks)."""
+
+    def __init__(self, settings: Settings):
+        import socket
+        import time
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
 class BodyLimit:
     """Refuses (413) a request body larger than `limit`, also when it is sent chunked without
     a Content-Length, before more of it is read."""

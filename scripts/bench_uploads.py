@@ -9,23 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from brownie import accounts, chain
 from eth_account import Account
 
 from backend import auth
 from backend.evidence.ipfs_node import IpfsNodeStore
-from backend.main import create_app
+from backend.main import BackgroundServer
 from backend.settings import Settings
 from scripts.deploy import deploy
 
@@ -53,7 +50,7 @@ def main() -> None:
     key = Account.create()
     escrow.registerOperator("bench oracle", "", key.address, {"from": accounts[0]}, silent=True)
     repo = Path(tempfile.mkdtemp(prefix="bench-ipfs-"))
-    api, gateway, http_port = free_port(), free_port(), free_port()
+    api, gateway = free_port(), free_port()
     node_sh = ROOT / "tools" / "ipfs-node.sh"
     subprocess.run([node_sh, "start", repo, str(api), str(gateway)], check=True, timeout=120)
     try:
@@ -64,15 +61,7 @@ def main() -> None:
             ipfs_api_url=node_url,
             data_dir=repo / "service",
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host="127.0.0.1", port=http_port, log_level="warning"
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+        server = BackgroundServer(settings)
 
         direct_docs, service_docs = documents(), documents()
         store = IpfsNodeStore(node_url)
@@ -81,28 +70,28 @@ def main() -> None:
             store.add([doc])
         direct = COUNT / (time.perf_counter() - started)
 
-        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=60) as client:
-            requests = []
-            for doc in service_docs:  # signing is the client's work, done before the clock
-                digest = hashlib.sha256(doc).hexdigest()
-                header = auth.sign_request(
-                    key.key,
-                    action="POST /evidence",
-                    content_sha256=digest,
-                    deal_id=None,
-                    chain_id=chain.id,
-                    escrow=escrow.address,
-                    nonce=secrets.token_hex(16),
-                    expires=int(time.time()) + 600,
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            # Signing is the client's work, done before the clock starts.
+            requests = [
+                (
+                    doc,
+                    auth.upload_headers(
+                        key.key,
+                        hashlib.sha256(doc).hexdigest(),
+                        None,
+                        chain.id,
+                        escrow.address,
+                        expires_in=600,
+                    ),
                 )
-                requests.append((doc, {auth.HEADER: header, "X-Content-Sha256": digest}))
+                for doc in service_docs
+            ]
             started = time.perf_counter()
             for doc, headers in requests:
                 r = client.post("/evidence", headers=headers, files={"file": ("d.txt", doc)})
                 assert r.status_code == 201, r.text
             service = COUNT / (time.perf_counter() - started)
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
     finally:
         subprocess.run([node_sh, "stop", repo], check=False, timeout=60)
         shutil.rmtree(repo, ignore_errors=True)

@@ -20,8 +20,6 @@ time moves with evm_increaseTime.
 from __future__ import annotations
 
 import hashlib
-import secrets
-import time
 from pathlib import Path
 
 from brownie import accounts, chain, web3
@@ -73,52 +71,34 @@ class EvidenceService:
     content-addressed store in a temporary folder; documents go to it over real HTTP."""
 
     def __init__(self, escrow):
-        import socket
         import tempfile
-        import threading
 
         import httpx
-        import uvicorn
 
-        from backend.main import create_app
+        from backend.main import BackgroundServer
         from backend.settings import Settings
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
         settings = Settings(
             rpc_url=web3.provider.endpoint_uri,
             escrow_address=escrow.address,
             data_dir=Path(tempfile.mkdtemp(prefix="demo-service-")),
         )
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        threading.Thread(target=self.server.run, daemon=True).start()
-        while not self.server.started:
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{port}"
+        self.server = BackgroundServer(settings)
+        self.url = self.server.url
         self.http = httpx.Client(base_url=self.url, timeout=30)
         self.escrow = escrow
 
     def pin(self, key, deal_id: int, name: str, document: bytes) -> bytes:
         """Upload `document` signed by `key`; returns its sha256 (what attestations anchor)."""
-        digest = hashlib.sha256(document).hexdigest()
-        header = auth.sign_request(
+        headers = auth.upload_headers(
             key.private_key,
-            action="POST /evidence",
-            content_sha256=digest,
-            deal_id=deal_id,
-            chain_id=chain.id,
-            escrow=self.escrow.address,
-            nonce=secrets.token_hex(16),
-            expires=int(time.time()) + 300,
+            hashlib.sha256(document).hexdigest(),
+            deal_id,
+            chain.id,
+            self.escrow.address,
         )
         r = self.http.post(
-            "/evidence",
-            params={"deal": deal_id},
-            files={"file": (name, document)},
-            headers={auth.HEADER: header, "X-Content-Sha256": digest},
+            "/evidence", params={"deal": deal_id}, files={"file": (name, document)}, headers=headers
         )
         r.raise_for_status()
         meta = r.json()
@@ -127,7 +107,7 @@ class EvidenceService:
 
     def close(self) -> None:
         self.http.close()
-        self.server.should_exit = True
+        self.server.stop()
 
 
 def main() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-import time
+import hashlib
 
 import brownie
 
@@ -19,20 +18,16 @@ def signed_headers(
     nonce: str | None = None,
     sha256: str | None = None,
 ):
-    import hashlib
-
     digest = sha256 or (hashlib.sha256(content).hexdigest() if content is not None else None)
-    header = auth.sign_request(
+    return auth.upload_headers(
         account.private_key,
-        action="POST /evidence",
-        content_sha256=digest,
-        deal_id=deal,
-        chain_id=brownie.chain.id,
-        escrow=escrow.address,
-        nonce=nonce or secrets.token_hex(16),
-        expires=int(time.time()) + expires_in,
+        digest,
+        deal,
+        brownie.chain.id,
+        escrow.address,
+        expires_in=expires_in,
+        nonce=nonce,
     )
-    return {auth.HEADER: header, "X-Content-Sha256": digest or ""}
 
 
 def upload(client, account, escrow, content: bytes, deal: int | None = None, **kw):
