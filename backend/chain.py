@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
@@ -18,6 +18,23 @@ from backend.settings import ROOT, Settings
 ARTIFACT = ROOT / "build" / "contracts" / "MilestoneEscrow.json"
 # Position of `oracles` in IMilestoneEscrow.MilestoneView (web3 returns structs as tuples).
 MILESTONE_VIEW_ORACLES = 6
+
+
+def load_abi(artifact: Path = ARTIFACT) -> list[dict]:
+    """The escrow's ABI from the build artifact (`make compile` writes it)."""
+    if not artifact.exists():
+        raise FileNotFoundError(f"{artifact} is missing: run `make compile`")
+    return json.loads(artifact.read_text())["abi"]
+
+
+def error_names(abi: list[dict]) -> dict[str, str]:
+    """Custom-error selector (8 hex digits, no 0x) -> error name, to name revert data."""
+    names = {}
+    for item in abi:
+        if item["type"] == "error":
+            types = ",".join(i["type"] for i in item["inputs"])
+            names[keccak(text=f"{item['name']}({types})")[:4].hex()] = item["name"]
+    return names
 
 
 class ChainUnavailable(Exception):
@@ -63,8 +80,7 @@ class Chain:
 
     @cached_property
     def escrow(self):
-        abi = json.loads(self._artifact.read_text())["abi"]
-        return self.web3.eth.contract(address=self.escrow_address, abi=abi)
+        return self.web3.eth.contract(address=self.escrow_address, abi=load_abi(self._artifact))
 
     def deal(self, deal_id: int) -> DealParties | None:
         """The deal's parties and oracles, or None when the escrow knows no such deal."""

@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from backend.attestations import Attestation, SignedAttestation, sign, verify
+from backend.chain import error_names, load_abi
 
-ARTIFACT = Path(__file__).resolve().parent.parent / "build" / "contracts" / "MilestoneEscrow.json"
 BROWNIE_ACCOUNTS = Path.home() / ".brownie" / "accounts"
 
 
@@ -151,9 +151,10 @@ def _web3(url: str):
 
 
 def _escrow(web3, address: str):
-    if not ARTIFACT.exists():
-        raise CliError(f"{ARTIFACT} is missing: run `make compile`")
-    abi = json.loads(ARTIFACT.read_text())["abi"]
+    try:
+        abi = load_abi()
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
     return web3.eth.contract(address=to_checksum_address(address), abi=abi)
 
 
@@ -163,12 +164,9 @@ def _revert_reason(exc: Exception, abi: list[dict]) -> str:
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        for item in abi:
-            if item.get("type") == "error":
-                types = ",".join(i["type"] for i in item["inputs"])
-                selector = keccak(text=f"{item['name']}({types})")[:4].hex()
-                if data[2:10] == selector.removeprefix("0x"):
-                    return f"{item['name']} (revert data {data})"
+        name = error_names(abi).get(data[2:10])
+        if name:
+            return f"{name} (revert data {data})"
     return str(exc)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3.logs import DISCARD
 
 from backend.attestations import SignedAttestation
-from backend.chain import Chain
+from backend.chain import Chain, error_names
 from backend.db import AttestationIntake
 
 BATCH = 50
@@ -25,7 +25,7 @@ class Relayer:
         self.chain = chain
         self.sessions = sessions
         self.account = Account.from_key(private_key)
-        self._errors = {_selector(e): e["name"] for e in chain.escrow.abi if e["type"] == "error"}
+        self._errors = error_names(chain.escrow.abi)
 
     def relay_once(self) -> int:
         """Settles what was submitted before, then sends one batch. Returns its size."""
@@ -101,10 +101,3 @@ class Relayer:
     def _reason(self, data: bytes) -> str:
         data = bytes(data)
         return self._errors.get(data[:4].hex(), "unknown error") + f" (0x{data.hex()})"
-
-
-def _selector(abi: dict) -> str:
-    from eth_utils import keccak
-
-    types = ",".join(i["type"] for i in abi["inputs"])
-    return keccak(text=f"{abi['name']}({types})")[:4].hex()

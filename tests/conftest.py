@@ -20,9 +20,9 @@ from helpers import (
     USD,
     Deal,
     Operators,
-    _new_account,
     fund_fully,
     milestones,
+    new_account,
     register_operators,
 )
 
@@ -43,37 +43,37 @@ def deployer():
 
 @pytest.fixture(scope="session")
 def buyer():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def supplier():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def inspector():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def carrier():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def customs():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def arbiter():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="session")
 def stranger():
-    return _new_account()
+    return new_account()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ DAY = 86_400
 USD = 10**6  # TestStablecoin has 6 decimals
 
 
-def _new_account():
+def new_account():
     """A fresh local key, so that it can sign typed data. It holds no ether: brownie's
     development chain runs with a zero base fee and brownie sends at gas price 0 (and
     module_isolation resets the chain, ether included, at every module)."""

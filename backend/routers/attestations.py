@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -85,8 +86,6 @@ def hand_in(
         digest = "0x" + result.digest.hex()
         existing = db.scalar(select(AttestationIntake).where(AttestationIntake.digest == digest))
         if existing is not None:
-            from fastapi.responses import JSONResponse
-
             return JSONResponse(IntakeOut.of(existing).model_dump(), status_code=200)
         deal = chain.deal(a.deal_id)
         operator = chain.operator_of(signed.signer)

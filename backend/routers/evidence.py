@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -117,7 +117,7 @@ async def upload(
     existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
     if existing is not None:
         db.commit()  # keeps the nonce used
-        return _json(EvidenceMeta.of(existing), status.HTTP_200_OK)
+        return JSONResponse(EvidenceMeta.of(existing).model_dump(), status_code=200)
     row = Evidence(
         cid=stored.cid,
         sha256=stored.sha256.hex(),
@@ -241,9 +241,3 @@ def _checked(chunks: Iterator[bytes], sha256_hex: str) -> Iterator[bytes]:
         yield chunk
     if digest.hexdigest() != sha256_hex:
         raise RuntimeError("stored document does not match its sha256: transfer aborted")
-
-
-def _json(model: BaseModel, code: int):
-    from fastapi.responses import JSONResponse
-
-    return JSONResponse(model.model_dump(), status_code=code)

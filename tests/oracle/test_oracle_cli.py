@@ -1,5 +1,6 @@
 """The escrow-oracle command, run as a real process against the test chain (anvil)."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -46,59 +47,29 @@ def rpc():
     return brownie.web3.provider.endpoint_uri
 
 
+def sign(escrow, keystore, evidence, deal, milestone, *options, password=PASSWORD):
+    """`escrow-oracle sign` for one milestone of `deal`, with the evidence file's sha256."""
+    return oracle(
+        "sign", "--keystore", keystore, "--escrow", escrow.address, "--deal", deal,
+        "--milestone", milestone, "--evidence", evidence, *options, password=password,
+    )  # fmt: skip
+
+
 def test_sign_then_verify_offline(escrow, keystore, evidence, tmp_path, active_deal):
     out = tmp_path / "att.json"
-    signed = oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--chain-id",
-        brownie.chain.id,
-        "--deal",
-        active_deal.id,
-        "--milestone",
-        0,
-        "--deal-version",
-        1,
-        "--met",
-        "--evidence",
-        evidence,
-        "--out",
-        out,
-    )
+    offline = ("--chain-id", brownie.chain.id, "--deal-version", 1)
+    signed = sign(escrow, keystore, evidence, active_deal.id, 0, *offline, "--met", "--out", out)
     assert signed.returncode == 0, signed.stderr
     checked = oracle("verify", out)
     assert checked.returncode == 0, checked.stdout
     assert "VALID" in checked.stdout
-    import hashlib
-
     assert hashlib.sha256(evidence.read_bytes()).hexdigest() in checked.stdout
 
 
 def test_tampered_attestation_fails_verification(escrow, keystore, evidence, tmp_path, active_deal):
     out = tmp_path / "att.json"
-    oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--chain-id",
-        brownie.chain.id,
-        "--deal",
-        active_deal.id,
-        "--milestone",
-        0,
-        "--deal-version",
-        1,
-        "--not-met",
-        "--evidence",
-        evidence,
-        "--out",
-        out,
-    )
+    offline = ("--chain-id", brownie.chain.id, "--deal-version", 1)
+    sign(escrow, keystore, evidence, active_deal.id, 0, *offline, "--not-met", "--out", out)
     data = json.loads(out.read_text())
     data["attestation"]["met"] = True  # flip the verdict
     out.write_text(json.dumps(data))
@@ -110,23 +81,7 @@ def test_tampered_attestation_fails_verification(escrow, keystore, evidence, tmp
 def test_sign_and_submit_pays_the_milestone(
     escrow, stable, supplier, keystore, evidence, active_deal
 ):
-    done = oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--rpc",
-        rpc(),
-        "--deal",
-        active_deal.id,
-        "--milestone",
-        0,
-        "--met",
-        "--evidence",
-        evidence,
-        "--submit",
-    )
+    done = sign(escrow, keystore, evidence, active_deal.id, 0, "--rpc", rpc(), "--met", "--submit")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUBMITTED" in done.stdout
     assert stable.balanceOf(supplier) == 100 * USD
@@ -137,24 +92,7 @@ def test_relayer_submits_someone_elses_attestation(
     escrow, stable, supplier, keystore, evidence, tmp_path, stranger, active_deal
 ):
     out = tmp_path / "att.json"
-    oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--rpc",
-        rpc(),
-        "--deal",
-        active_deal.id,
-        "--milestone",
-        0,
-        "--met",
-        "--evidence",
-        evidence,
-        "--out",
-        out,
-    )
+    sign(escrow, keystore, evidence, active_deal.id, 0, "--rpc", rpc(), "--met", "--out", out)
     give_ether(stranger)
     relayer = tmp_path / "relayer.json"
     relayer.write_text(json.dumps(Account.encrypt(stranger.private_key, PASSWORD)))
@@ -167,24 +105,7 @@ def test_refused_submission_names_the_error_and_changes_nothing(
     escrow, keystore, evidence, tmp_path, active_deal
 ):
     out = tmp_path / "att.json"
-    oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--rpc",
-        rpc(),
-        "--deal",
-        active_deal.id,
-        "--milestone",
-        1,
-        "--met",
-        "--evidence",
-        evidence,
-        "--out",
-        out,
-    )
+    sign(escrow, keystore, evidence, active_deal.id, 1, "--rpc", rpc(), "--met", "--out", out)
     first = oracle("submit", out, "--rpc", rpc(), "--keystore", keystore)
     assert first.returncode == 0, first.stdout + first.stderr
     again = oracle("submit", out, "--rpc", rpc(), "--keystore", keystore)
@@ -194,45 +115,13 @@ def test_refused_submission_names_the_error_and_changes_nothing(
 
 
 def test_wrong_password_is_a_clear_error(escrow, keystore, evidence, active_deal):
-    done = oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--chain-id",
-        1,
-        "--deal",
-        1,
-        "--milestone",
-        0,
-        "--deal-version",
-        1,
-        "--met",
-        "--evidence",
-        evidence,
-        password="wrong",
-    )
+    done = sign(escrow, keystore, evidence, 1, 0, "--chain-id", 1, "--deal-version", 1, "--met",
+                password="wrong")  # fmt: skip
     assert done.returncode == 2
     assert "wrong password" in done.stderr
 
 
 def test_rpc_down_is_a_clear_error(escrow, keystore, evidence):
-    done = oracle(
-        "sign",
-        "--keystore",
-        keystore,
-        "--escrow",
-        escrow.address,
-        "--rpc",
-        "http://127.0.0.1:9",
-        "--deal",
-        1,
-        "--milestone",
-        0,
-        "--met",
-        "--evidence",
-        evidence,
-    )
+    done = sign(escrow, keystore, evidence, 1, 0, "--rpc", "http://127.0.0.1:9", "--met")
     assert done.returncode == 2
     assert "cannot reach the RPC" in done.stderr
