@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import to_checksum_address
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,9 @@ from backend.db import UsedNonce
 
 HEADER = "X-Escrow-Auth"
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+
+
+REPLAYED = "nonce already used: signed requests cannot be replayed"
 
 
 class AuthError(Exception):
@@ -123,10 +126,21 @@ def parse_header(value: str | None) -> SignedRequest:
     return request
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A verified request: who signed it, and the nonce it spends."""
+
+    address: str
+    nonce: str
+    expires: int
+
+
 def verify(
     request: SignedRequest, message: str, db: Session, max_validity: int, now: int | None = None
-) -> str:
-    """Checks signature, expiry and nonce; records the nonce. Returns the signer address."""
+) -> Signed:
+    """Checks signature, expiry and that the nonce is unused. Records nothing: the caller spends
+    the nonce with `spend()` in the transaction that records what the request did, so a request
+    that fails (the store is down) may be sent again, and no write lock is held meanwhile."""
     now = int(time.time()) if now is None else now
     if request.expires < now:
         raise AuthError("signed request has expired")
@@ -138,11 +152,27 @@ def verify(
         raise AuthError("bad signature") from exc
     if signer != request.address:
         raise AuthError("bad signature: it is not by the address it names")
-    db.execute(delete(UsedNonce).where(UsedNonce.expires < now))  # expired nonces can go
-    db.add(UsedNonce(address=signer, nonce=request.nonce, expires=request.expires))
+    used = select(UsedNonce.id).where(UsedNonce.address == signer, UsedNonce.nonce == request.nonce)
+    if db.scalar(used) is not None:
+        raise AuthError(REPLAYED)
+    return Signed(signer, request.nonce, request.expires)
+
+
+PURGE_EVERY_SECONDS = 60  # expired nonces are deleted at most this often (they are harmless)
+_purged_at = 0
+
+
+def spend(db: Session, signed: Signed, now: int | None = None) -> None:
+    """Marks the nonce used, in `db`'s open transaction (the caller commits). AuthError when a
+    concurrent copy of the same request spent it first."""
+    global _purged_at
+    now = int(time.time()) if now is None else now
+    if now - _purged_at >= PURGE_EVERY_SECONDS or now < _purged_at:
+        db.execute(delete(UsedNonce).where(UsedNonce.expires < now))  # expired nonces can go
+        _purged_at = now
+    db.add(UsedNonce(address=signed.address, nonce=signed.nonce, expires=signed.expires))
     try:
         db.flush()
     except IntegrityError as exc:
         db.rollback()
-        raise AuthError("nonce already used: signed requests cannot be replayed") from exc
-    return signer
+        raise AuthError(REPLAYED) from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,21 +12,24 @@ from backend.chain import Chain
 from backend.evidence.store import EvidenceStore
 from backend.settings import Settings
 
+# Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a hop per
+# dependency per request for what is an attribute read.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     with request.app.state.sessionmaker() as session:
         yield session
 
 
-def get_store(request: Request) -> EvidenceStore:
+async def get_store(request: Request) -> EvidenceStore:
     return request.app.state.store
 
 
-def get_chain(request: Request) -> Chain:
+async def get_chain(request: Request) -> Chain:
     return request.app.state.chain
 
 

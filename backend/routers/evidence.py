@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -90,46 +91,37 @@ async def upload(
     if milestone is not None and deal is None:
         raise HTTPException(400, "a milestone link needs its deal")
 
-    signer = await run_in_threadpool(
-        _authenticate, chain, db, settings, x_escrow_auth, claimed, deal
+    timing = ServerTiming()
+    # Who signed, and may they: before a byte of the body is read.
+    signed = await run_in_threadpool(
+        _check_signer, chain, db, settings, x_escrow_auth, claimed, deal
     )
-    await run_in_threadpool(_authorize, chain, signer, deal)
 
+    timing.lap("auth")
     form = await request.form(max_files=1, max_fields=0, max_part_size=settings.max_upload_bytes)
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise HTTPException(400, "send the document as the multipart field 'file'")
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
-    head = await upload.read(SNIFF_BYTES)
-    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
-    if media_type not in settings.allowed_media_types:
-        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
-    await upload.seek(0)
-
-    try:
-        stored = await run_in_threadpool(store.add, _chunks(upload.file))
-    except StoreUnavailable as exc:
-        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
-    if stored.sha256.hex() != claimed:
-        raise HTTPException(400, "the document's sha256 is not the one that was signed")
-
-    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
-    if existing is not None:
-        db.commit()  # keeps the nonce used
-        return JSONResponse(EvidenceMeta.of(existing).model_dump(), status_code=200)
-    row = Evidence(
-        cid=stored.cid,
-        sha256=stored.sha256.hex(),
-        size=stored.size,
-        media_type=media_type,
-        uploader=signer,
-        deal_id=deal,
-        milestone=milestone,
+    timing.lap("body")
+    # The blocking rest (sniff, add to the store, record) in one worker-thread hop: each hop
+    # costs a context switch, and on a small machine they add up to more than the work.
+    row, created = await run_in_threadpool(
+        _store_and_record,
+        settings,
+        store,
+        db,
+        upload.file,
+        signed,
+        claimed,
+        deal,
+        milestone,
+        timing,
     )
-    db.add(row)
-    db.commit()
-    return EvidenceMeta.of(row, created=True)
+    meta = EvidenceMeta.of(row, created=created)
+    headers = {"Server-Timing": timing.header()}
+    return JSONResponse(meta.model_dump(), status_code=201 if created else 200, headers=headers)
 
 
 @router.get(
@@ -180,6 +172,24 @@ def meta(cid: str, db: DbDep) -> EvidenceMeta:
 # ---------------------------------------------------------------- helpers
 
 
+class ServerTiming:
+    """Where an upload's time went, sent back as a Server-Timing header (W3C), in ms:
+    `auth;dur=1.2, body;dur=0.8, store;dur=14.1, record;dur=1.9`. Browsers' dev tools and the
+    upload benchmark read it."""
+
+    def __init__(self):
+        self._last = time.perf_counter()
+        self._laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps.append((name, (now - self._last) * 1000))
+        self._last = now
+
+    def header(self) -> str:
+        return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self._laps)
+
+
 def _record(db, cid: str) -> Evidence:
     try:
         parsed = parse_cid(cid)
@@ -191,7 +201,7 @@ def _record(db, cid: str) -> Evidence:
     return row
 
 
-def _authenticate(chain: Chain, db, settings, header, content_sha256, deal) -> str:
+def _authenticate(chain: Chain, db, settings, header, content_sha256, deal) -> auth.Signed:
     try:
         request = auth.parse_header(header)
         message = auth.auth_message(
@@ -227,6 +237,58 @@ def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
         raise HTTPException(403, f"{signer} is not a party, oracle or arbiter of deal {deal}")
     except ChainUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
+
+
+def _check_signer(chain: Chain, db, settings, header, content_sha256, deal) -> auth.Signed:
+    """Authenticates and authorizes. Nothing is written yet: a write transaction held through
+    the upload would make every concurrent upload wait for this one's IPFS add."""
+    signed = _authenticate(chain, db, settings, header, content_sha256, deal)
+    _authorize(chain, signed.address, deal)
+    return signed
+
+
+def _store_and_record(
+    settings, store, db, fileobj, signed: auth.Signed, claimed: str, deal, milestone, timing
+) -> tuple[Evidence, bool]:
+    """Sniffs the type, adds the document to the store, then records it and spends the
+    request's nonce in one short transaction. Returns the record and whether it is new. A
+    request refused on the way (415, 503...) records nothing, its nonce included, so the client
+    may send the same signed request again once the store is back."""
+    head = fileobj.read(SNIFF_BYTES)
+    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
+    if media_type not in settings.allowed_media_types:
+        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
+    fileobj.seek(0)
+    try:
+        stored = store.add(_chunks(fileobj))
+    except StoreUnavailable as exc:
+        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
+    if stored.sha256.hex() != claimed:
+        raise HTTPException(400, "the document's sha256 is not the one that was signed")
+    timing.lap("store")
+
+    try:
+        auth.spend(db, signed)
+    except auth.AuthError as exc:
+        raise HTTPException(401, str(exc)) from exc
+    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
+    if existing is not None:
+        db.commit()
+        timing.lap("record")
+        return existing, False
+    row = Evidence(
+        cid=stored.cid,
+        sha256=stored.sha256.hex(),
+        size=stored.size,
+        media_type=media_type,
+        uploader=signed.address,
+        deal_id=deal,
+        milestone=milestone,
+    )
+    db.add(row)
+    db.commit()
+    timing.lap("record")
+    return row, True
 
 
 def _chunks(fileobj) -> Iterator[bytes]:

@@ -1,10 +1,15 @@
 """POST/GET /evidence against a real chain, on the embedded content-addressed store."""
 
 import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from helpers import USD, milestones
 from service_helpers import signed_headers, upload
+from sqlalchemy import func, select
 
+from backend import auth
+from backend.db import Evidence, UsedNonce
 from backend.evidence.cid import cid_of
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n" + b"inspection " * 300
@@ -125,13 +130,24 @@ def test_malformed_cid_is_400(client):
     assert client.get("/evidence/bafkreinotbase32!!/meta").status_code == 400
 
 
-def test_ipfs_node_down_is_503_and_records_nothing(make_client, escrow, supplier, ops, create_deal):
-    client = make_client(ipfs_api_url="http://127.0.0.1:9", ipfs_timeout_seconds=2)
+def test_ipfs_node_down_is_503_and_records_nothing(
+    make_client, escrow, supplier, ops, create_deal, tmp_path
+):
+    data = tmp_path / "service"
+    client = make_client(ipfs_api_url="http://127.0.0.1:9", ipfs_timeout_seconds=2, data_dir=data)
     deal = _deal(create_deal, ops)
-    r = upload(client, supplier, escrow, PDF, deal=deal.id)
+    headers = signed_headers(supplier, escrow, PDF, deal.id)
+    r = upload(client, supplier, escrow, PDF, deal=deal.id, headers=headers)
     assert r.status_code == 503
     assert "unavailable" in r.json()["detail"]
     assert client.get(f"/evidence/{cid_of(PDF)}/meta").status_code == 404
+    # The nonce was given back: the same signed request goes through once a store answers.
+    again = make_client(data_dir=data)
+    r = upload(again, supplier, escrow, PDF, deal=deal.id, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["cid"] == cid_of(PDF)
+    # and only once
+    assert upload(again, supplier, escrow, PDF, deal=deal.id, headers=headers).status_code == 401
 
 
 def test_rpc_down_is_503(make_client, escrow, supplier):
@@ -153,3 +169,41 @@ def test_through_a_real_ipfs_node(make_client, ipfs_node, escrow, supplier, ops,
     assert r.json()["cid"] == cid_of(document)
     back = client.get(f"/evidence/{r.json()['cid']}")
     assert back.status_code == 200 and back.content == document
+
+
+def test_two_copies_of_one_request_at_once_record_once(client, escrow, supplier, ops, create_deal):
+    """The nonce is spent in the transaction that records the upload, after the store add:
+    two copies racing through the add both reach that point, and the second is refused."""
+    deal = _deal(create_deal, ops)
+    headers = signed_headers(supplier, escrow, PDF, deal.id)
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(
+            pool.map(
+                lambda _: (
+                    upload(client, supplier, escrow, PDF, deal=deal.id, headers=headers).status_code
+                ),
+                range(2),
+            )
+        )
+    assert codes == [201, 401]
+    with client.app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(Evidence)) == 1
+
+
+def test_upload_reports_where_its_time_went(client, escrow, supplier, ops, create_deal):
+    r = upload(client, supplier, escrow, PDF, deal=_deal(create_deal, ops).id)
+    laps = dict(part.strip().split(";dur=") for part in r.headers["server-timing"].split(","))
+    assert list(laps) == ["auth", "body", "store", "record"]
+    assert all(float(ms) >= 0 for ms in laps.values())
+
+
+def test_expired_nonces_are_purged(client, escrow, supplier, ops, create_deal, monkeypatch):
+    deal = _deal(create_deal, ops)
+    assert upload(client, supplier, escrow, PDF, deal=deal.id, expires_in=5).status_code == 201
+    with client.app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(UsedNonce)) == 1
+        # Ten minutes on, the next spend purges the expired nonce and keeps its own.
+        later = auth.Signed(supplier.address, "n" * 16, int(time.time()) + 900)
+        auth.spend(db, later, now=int(time.time()) + 600)
+        db.commit()
+        assert db.scalars(select(UsedNonce.nonce)).all() == ["n" * 16]
