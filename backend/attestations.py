@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account import Account
@@ -140,30 +141,46 @@ class Verification:
     problems: tuple[str, ...]
 
 
-def verify(signed: SignedAttestation, now: int | None = None) -> Verification:
+def verify(
+    signed: SignedAttestation,
+    now: int | None = None,
+    contract_check: Callable[[str, bytes, bytes], bool] | None = None,
+) -> Verification:
     """Offline checks: the ECDSA signature recovers to `signer`, `s` is in the lower half
     (the escrow refuses malleable signatures), and the deadline has not passed. A contract
-    key (EIP-1271) cannot be checked offline: `recovered` then differs from `signer`."""
-    problems = []
+    key (EIP-1271) cannot be checked offline: `recovered` then differs from `signer`. Given
+    `contract_check(signer, digest, signature)` (an on-chain `isValidSignature` call, as the
+    escrow makes), a signature that is not the signer's ECDSA one is put to it instead."""
     digest = signed.attestation.digest()
-    recovered = None
-    sig = signed.signature
-    if len(sig) != 65:
-        problems.append(f"signature is {len(sig)} bytes, expected 65 (r, s, v)")
-    else:
-        if int.from_bytes(sig[32:64], "big") > SECP256K1_HALF_N:
-            problems.append("signature s is in the upper half (malleable): the escrow refuses it")
-        try:
-            signable = encode_typed_data(full_message=signed.attestation.message())
-            recovered = Account.recover_message(signable, signature=sig)
-        except Exception as exc:  # eth-keys raises several types for garbage input
-            problems.append(f"signature does not recover: {exc}")
-        if recovered is not None and recovered != signed.signer:
-            problems.append(f"signature is by {recovered}, not by the named signer {signed.signer}")
+    recovered, problems = _ecdsa_problems(signed)
+    if (
+        problems
+        and contract_check is not None
+        and contract_check(signed.signer, digest, signed.signature)
+    ):
+        problems = []  # a contract key that accepts the signature, as the escrow will
     now = int(time.time()) if now is None else now
     if now > signed.attestation.deadline:
         problems.append(f"deadline {signed.attestation.deadline} has passed (now {now})")
     return Verification(not problems, digest, recovered, tuple(problems))
+
+
+def _ecdsa_problems(signed: SignedAttestation) -> tuple[str | None, list[str]]:
+    problems = []
+    recovered = None
+    sig = signed.signature
+    if len(sig) != 65:
+        return None, [f"signature is {len(sig)} bytes, expected 65 (r, s, v)"]
+    if int.from_bytes(sig[32:64], "big") > SECP256K1_HALF_N:
+        problems.append("signature s is in the upper half (malleable): the escrow refuses it")
+    try:
+        signable = encode_typed_data(full_message=signed.attestation.message())
+        recovered = Account.recover_message(signable, signature=sig)
+    except Exception as exc:  # eth-keys raises several types for garbage input
+        problems.append(f"signature does not recover: {exc}")
+    if recovered is not None and recovered != signed.signer:
+        problems.append(f"signature is by {recovered}, not by the named signer {signed.signer}")
+    return recovered, problems
 
 
 def _hex32(value: str) -> bytes:

@@ -37,6 +37,18 @@ def error_names(abi: list[dict]) -> dict[str, str]:
     return names
 
 
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+ERC1271_ABI = [
+    {
+        "name": "isValidSignature",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+        "outputs": [{"name": "", "type": "bytes4"}],
+    }
+]
+
+
 class ChainUnavailable(Exception):
     """The RPC cannot be reached (maps to HTTP 503)."""
 
@@ -90,6 +102,19 @@ class Chain:
         return self._cached(
             ("operator", key), lambda: self._call(self.escrow.functions.operatorOf(key).call)
         )
+
+    def accepts_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
+        """Whether `signer` is a contract that accepts `signature` over `digest` by EIP-1271
+        (`isValidSignature` answers 0x1626ba7e), as the escrow asks it. Never cached."""
+        signer = to_checksum_address(signer)
+        if not self._call(lambda: self.web3.eth.get_code(signer)):
+            return False
+        wallet = self.web3.eth.contract(address=signer, abi=ERC1271_ABI)
+        try:
+            answer = self._call(wallet.functions.isValidSignature(digest, signature).call)
+        except (ContractCustomError, ContractLogicError):
+            return False  # a wallet that reverts refuses
+        return bytes(answer) == ERC1271_MAGIC
 
     def _cached(self, key: tuple, read):
         now = time.monotonic()

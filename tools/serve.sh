@@ -33,6 +33,19 @@ if [ -z "$escrow" ]; then
   brownie run scripts/deploy.py --silent
 fi
 export ESCROW_RPC_URL="http://127.0.0.1:$port"
+if [ -z "${ESCROW_RELAYER_PRIVATE_KEY:-}" ] && [ "$chain_id" = 31337 ]; then
+  # The local chain only: relay handed-in attestations from anvil's tenth development account
+  # (well known, funded by anvil). Anywhere else, set a key of your own.
+  ESCROW_RELAYER_PRIVATE_KEY=$(python - <<'PY'
+from eth_account import Account
+Account.enable_unaudited_hdwallet_features()
+mnemonic = "test test test test test test test test test test test junk"  # anvil's default
+print(Account.from_mnemonic(mnemonic, account_path="m/44'/60'/0'/0/9").key.hex())
+PY
+)
+  export ESCROW_RELAYER_PRIVATE_KEY
+  echo "relayer: anvil development account 9 (local chain only)"
+fi
 export ESCROW_RUN_INDEXER=${ESCROW_RUN_INDEXER:-1}
 exec_uvicorn() { uvicorn --factory backend.main:create_app --host 127.0.0.1 --port "${ESCROW_PORT:-8000}"; }
 echo "service: http://127.0.0.1:${ESCROW_PORT:-8000}/docs (OpenAPI)"

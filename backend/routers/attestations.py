@@ -65,7 +65,8 @@ def hand_in(
     ],
 ) -> IntakeOut:
     """Check a signed attestation and queue it for relaying. Checked here: format, domain
-    (this chain and escrow), signature and deadline (offline, for ECDSA keys), the signer is
+    (this chain and escrow), signature (offline for ECDSA keys, by an `isValidSignature` call
+    for contract keys, EIP-1271) and deadline, the signer is
     a live key of one of the milestone's oracles, and the evidence document is pinned here.
     The escrow checks everything again when the batch lands; GET /attestations/{id} follows."""
     text = json.dumps(document)
@@ -80,7 +81,7 @@ def hand_in(
                 400,
                 f"attestation is for escrow {a.escrow} on chain {a.chain_id}, not this service's",
             )
-        result = verify(signed)
+        result = verify(signed, contract_check=chain.accepts_signature)
         if not result.ok:
             raise HTTPException(401, "; ".join(result.problems))
         digest = "0x" + result.digest.hex()

@@ -6,7 +6,9 @@ import json
 import brownie
 from helpers import USD, fund_fully, milestones, signed_attestation
 from service_helpers import upload
+from sqlalchemy import func, select
 
+from backend.db import AttestationIntake
 from backend.indexer import Indexer
 from backend.relayer import Relayer
 
@@ -136,3 +138,42 @@ def test_other_escrow_or_malformed_is_400(
 
 def test_unknown_attestation_is_404(client):
     assert client.get("/attestations/999").status_code == 404
+
+
+def _contract_key(escrow, operator_id, operator_admin, owner, deployer):
+    """A contract wallet owned by `owner`, added as a key of the operator."""
+    from brownie import MockContractWallet
+
+    wallet = MockContractWallet.deploy(owner, {"from": deployer})
+    escrow.addOperatorKey(operator_id, wallet, {"from": operator_admin})
+    return wallet
+
+
+def test_contract_key_attestation_is_checked_on_chain_and_relayed(
+    make_client, escrow, stable, buyer, supplier, inspector, stranger, deployer, ops, create_deal
+):
+    client, deal = _setup(make_client, escrow, stable, buyer, supplier, ops, create_deal)
+    wallet = _contract_key(escrow, ops.inspector, inspector, stranger, deployer)
+    assert upload(client, inspector, escrow, REPORT, deal=deal.id).status_code == 201
+    document = _document(escrow, stranger, deal.id, 0, REPORT)  # the wallet's owner signs
+    document["signer"] = wallet.address  # for the wallet (EIP-1271)
+    r = client.post("/attestations", json=document)
+    assert r.status_code == 202, r.text
+    assert _relayer(client).relay_once() == 1
+    assert client.get(f"/attestations/{r.json()['id']}").json()["status"] == "applied"
+    assert stable.balanceOf(supplier) == 100 * USD
+
+
+def test_contract_key_refusing_the_signature_is_401(
+    make_client, escrow, stable, buyer, supplier, inspector, stranger, deployer, ops, create_deal
+):
+    client, deal = _setup(make_client, escrow, stable, buyer, supplier, ops, create_deal)
+    wallet = _contract_key(escrow, ops.inspector, inspector, stranger, deployer)
+    upload(client, inspector, escrow, REPORT, deal=deal.id)
+    document = _document(escrow, supplier, deal.id, 0, REPORT)  # not the wallet's owner
+    document["signer"] = wallet.address
+    r = client.post("/attestations", json=document)
+    assert r.status_code == 401
+    assert "not by the named signer" in r.text
+    with client.app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(AttestationIntake)) == 0
