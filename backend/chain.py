@@ -15,7 +15,8 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from backend import deployments
 from backend.settings import ROOT, Settings
 
-ARTIFACT = ROOT / "build" / "contracts" / "MilestoneEscrow.json"
+# The IEscrow interface: everything the escrow address answers (its extension included).
+ARTIFACT = ROOT / "build" / "contracts" / "IEscrow.json"
 # Position of `oracles` in IMilestoneEscrow.MilestoneView (web3 returns structs as tuples).
 MILESTONE_VIEW_ORACLES = 6
 
@@ -130,7 +131,7 @@ class Chain:
             view = self._call(lambda: self.escrow.functions.getDeal(deal_id).call())
         except (ContractCustomError, ContractLogicError):
             return None
-        buyer, supplier, arbiter, _status, version, count, _total, _unfunded = view
+        buyer, supplier, arbiter, _status, version, count, _total, _unfunded, _payee = view
         oracles: set[int] = set()
         for index in range(count):
             m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())

@@ -10,6 +10,7 @@ indexed. Run it with `python -m backend.indexer` (loops) or call `Indexer.sync()
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from eth_utils import event_abi_to_log_topic
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
-from backend.terms import DealStatus, Milestone, MilestoneStatus
+from backend.terms import ChangeAction, DealStatus, Milestone, MilestoneStatus
 
 BATCH_BLOCKS = 2_000
 
@@ -165,6 +166,59 @@ class Indexer:
     def _on_MilestoneRefunded(self, db, a, _block, _tx):
         self._paid(db, a, MilestoneStatus.REFUNDED, "refunded")
 
+    # Every payout of a milestone, whatever ended it (release, refund, ruling, default), has
+    # its MilestoneReleased / MilestoneRefunded: the amounts come from those two alone. The
+    # events below only move statuses and deadlines; the contract emits them in an order that
+    # leaves each row at the milestone's status.
+
+    def _on_ExaminationStarted(self, db, a, _block, _tx):
+        self._stage(db, a, "Examining", a["examinationEnds"])
+
+    def _on_RetentionHeld(self, db, a, _block, _tx):
+        self._stage(db, a, "Retained", a["warrantyEnds"])
+
+    def _on_DisputeOpened(self, db, a, _block, _tx):
+        self._stage(db, a, "Disputed", a["rulingDeadline"])
+
+    def _on_DisputeSettled(self, db, a, _block, _tx):
+        db.get(MilestoneRow, (a["dealId"], a["index"])).status = "Settled"
+
+    def _on_DealCancelledByAgreement(self, db, a, _block, _tx):
+        deal = db.get(DealRow, a["dealId"])
+        deal.status = "Cancelled"
+        deal.released = str(int(deal.released) + a["toSupplier"])
+        deal.refunded = str(int(deal.refunded) + a["held"] - a["toSupplier"])
+        rows = db.scalars(select(MilestoneRow).where(MilestoneRow.deal_id == a["dealId"]))
+        for row in rows:
+            if row.status not in FINAL_STATUSES:
+                row.status = "Settled"
+
+    def _on_MilestoneAmended(self, db, a, _block, _tx):
+        key = (a["dealId"], a["index"])
+        if ChangeAction(a["action"]) == ChangeAction.REMOVE:
+            row = db.get(MilestoneRow, key)
+            row.status, row.amount = "Removed", "0"
+            return
+        m = Milestone.unpack(a["terms"], bytes(a["requirementsHash"]))
+        row = db.get(MilestoneRow, key) or MilestoneRow(deal_id=a["dealId"], index=a["index"])
+        row.amount, row.due_at, row.quorum = str(m.amount), m.due_at, m.quorum
+        row.oracles = list(m.oracles)
+        row.requirements_hash = "0x" + m.requirements_hash.hex()
+        row.status = "Pending"
+        db.add(row)
+
+    def _on_DealAmended(self, db, a, _block, _tx):
+        deal = db.get(DealRow, a["dealId"])
+        deal.total = str(a["total"])
+        if a["added"] >= a["removed"]:
+            deal.funded = str(int(deal.funded) + a["added"] - a["removed"])
+        else:
+            deal.refunded = str(int(deal.refunded) + a["removed"] - a["added"])
+
+    def _stage(self, db, a, status: str, deadline: int):
+        row = db.get(MilestoneRow, (a["dealId"], a["index"]))
+        row.status, row.due_at = status, deadline
+
     def _verdict(self, db, a, met: bool, block, tx):
         db.add(
             VerdictRow(
@@ -185,12 +239,15 @@ class Indexer:
         setattr(deal, column, str(int(getattr(deal, column)) + a["amount"]))
 
 
+FINAL_STATUSES = {"Released", "Refunded", "Settled", "Removed"}
+
+
 def _jsonable(value):
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dict, or web3's AttributeDict for a struct argument
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, int) and abs(value) >= 2**53:
         return str(value)

@@ -22,6 +22,11 @@ class MilestoneStatus(IntEnum):
     RELEASED = 2
     REFUNDED = 3
     REJECTED = 4
+    EXAMINING = 5
+    DISPUTED = 6
+    RETAINED = 7
+    SETTLED = 8
+    REMOVED = 9
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,43 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """A deal's optional terms (IEscrowTypes.Policy), in seconds and basis points. All zero:
+    release on quorum, the default ruling period, no retention."""
+
+    examination_window: int = 0
+    ruling_period: int = 0
+    warranty_period: int = 0
+    retention_bps: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.retention_bps <= 10_000:
+            raise ValueError("retention_bps must be within 0..10000")
+        for name in ("examination_window", "ruling_period", "warranty_period"):
+            if not 0 <= getattr(self, name) < 1 << 32:
+                raise ValueError(f"{name} must fit a uint32")
+
+    def as_tuple(self) -> tuple:
+        return (
+            self.examination_window,
+            self.ruling_period,
+            self.warranty_period,
+            self.retention_bps,
+        )
+
+    def as_typed(self) -> dict:
+        return {
+            "examinationWindow": self.examination_window,
+            "rulingPeriod": self.ruling_period,
+            "warrantyPeriod": self.warranty_period,
+            "retentionBps": self.retention_bps,
+        }
+
+
+NO_POLICY = Policy()
+
+
+@dataclass(frozen=True)
 class DealOffer:
     """A deal offered by its supplier off chain (EIP-712 `DealOffer`)."""
 
@@ -97,6 +139,7 @@ class DealOffer:
     milestones: tuple[Milestone, ...]
     nonce: int
     deadline: int
+    policy: Policy = NO_POLICY
 
     @property
     def total(self) -> int:
@@ -107,6 +150,7 @@ class DealOffer:
             self.buyer,
             self.supplier,
             self.arbiter,
+            self.policy.as_tuple(),
             [m.as_tuple() for m in self.milestones],
             self.nonce,
             self.deadline,
@@ -117,7 +161,96 @@ class DealOffer:
             "buyer": self.buyer,
             "supplier": self.supplier,
             "arbiter": self.arbiter,
+            "policy": self.policy.as_typed(),
             "milestones": [m.as_typed() for m in self.milestones],
             "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Both parties end an Active deal (EIP-712 `Cancellation`): of what the escrow still holds
+    for it, `to_supplier` goes to the payee and the rest to the buyer."""
+
+    deal_id: int
+    deal_version: int
+    to_supplier: int
+    deadline: int
+
+    def as_tuple(self) -> tuple:
+        return (self.deal_id, self.deal_version, self.to_supplier, self.deadline)
+
+    def as_typed(self) -> dict:
+        return {
+            "dealId": self.deal_id,
+            "dealVersion": self.deal_version,
+            "toSupplier": self.to_supplier,
+            "deadline": self.deadline,
+        }
+
+
+class ChangeAction(IntEnum):
+    EDIT = 0
+    ADD = 1
+    REMOVE = 2
+
+
+EMPTY_TERMS = (0, 0, 0, [0, 0, 0], b"\x00" * 32)
+
+
+@dataclass(frozen=True)
+class MilestoneChange:
+    """One change of a change order: new terms for milestone `index` (EDIT), a new milestone
+    appended at `index` == the deal's milestone count (ADD), or `index` taken out (REMOVE)."""
+
+    index: int
+    action: ChangeAction
+    terms: Milestone | None = None
+
+    def __post_init__(self) -> None:
+        if (self.terms is None) != (self.action == ChangeAction.REMOVE):
+            raise ValueError("EDIT and ADD carry terms; REMOVE does not")
+
+    def as_tuple(self) -> tuple:
+        terms = self.terms.as_tuple() if self.terms else EMPTY_TERMS
+        return (self.index, int(self.action), terms)
+
+    def as_typed(self) -> dict:
+        if self.terms is not None:
+            terms = self.terms.as_typed()
+        else:
+            terms = {
+                "amount": 0,
+                "dueAt": 0,
+                "quorum": 0,
+                "oracles": [0, 0, 0],
+                "requirementsHash": b"\x00" * 32,
+            }
+        return {"index": self.index, "action": int(self.action), "terms": terms}
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A change order (EIP-712 `Amendment`) for the deal at `deal_version`."""
+
+    deal_id: int
+    deal_version: int
+    changes: tuple[MilestoneChange, ...]
+    deadline: int
+
+    def as_tuple(self) -> tuple:
+        return (
+            self.deal_id,
+            self.deal_version,
+            [c.as_tuple() for c in self.changes],
+            self.deadline,
+        )
+
+    def as_typed(self) -> dict:
+        return {
+            "dealId": self.deal_id,
+            "dealVersion": self.deal_version,
+            "changes": [c.as_typed() for c in self.changes],
             "deadline": self.deadline,
         }

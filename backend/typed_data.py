@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from backend.terms import DealOffer
+from backend.terms import Amendment, Cancellation, DealOffer
 
 ESCROW_DOMAIN_NAME = "MilestoneEscrow"
 ESCROW_DOMAIN_VERSION = "1"
@@ -29,10 +29,18 @@ MILESTONE_TYPE = [
     {"name": "requirementsHash", "type": "bytes32"},
 ]
 
+POLICY_TYPE = [
+    {"name": "examinationWindow", "type": "uint32"},
+    {"name": "rulingPeriod", "type": "uint32"},
+    {"name": "warrantyPeriod", "type": "uint32"},
+    {"name": "retentionBps", "type": "uint16"},
+]
+
 DEAL_OFFER_TYPE = [
     {"name": "buyer", "type": "address"},
     {"name": "supplier", "type": "address"},
     {"name": "arbiter", "type": "uint32"},
+    {"name": "policy", "type": "Policy"},
     {"name": "milestones", "type": "Milestone[]"},
     {"name": "nonce", "type": "uint256"},
     {"name": "deadline", "type": "uint256"},
@@ -44,6 +52,26 @@ ATTESTATION_TYPE = [
     {"name": "dealVersion", "type": "uint16"},
     {"name": "met", "type": "bool"},
     {"name": "evidenceHash", "type": "bytes32"},
+    {"name": "deadline", "type": "uint256"},
+]
+
+MILESTONE_CHANGE_TYPE = [
+    {"name": "index", "type": "uint8"},
+    {"name": "action", "type": "uint8"},
+    {"name": "terms", "type": "Milestone"},
+]
+
+AMENDMENT_TYPE = [
+    {"name": "dealId", "type": "uint256"},
+    {"name": "dealVersion", "type": "uint16"},
+    {"name": "changes", "type": "MilestoneChange[]"},
+    {"name": "deadline", "type": "uint256"},
+]
+
+CANCELLATION_TYPE = [
+    {"name": "dealId", "type": "uint256"},
+    {"name": "dealVersion", "type": "uint16"},
+    {"name": "toSupplier", "type": "uint96"},
     {"name": "deadline", "type": "uint256"},
 ]
 
@@ -72,6 +100,7 @@ def offer_message(chain_id: int, escrow: str, offer: DealOffer) -> dict:
             "EIP712Domain": EIP712_DOMAIN,
             "DealOffer": DEAL_OFFER_TYPE,
             "Milestone": MILESTONE_TYPE,
+            "Policy": POLICY_TYPE,
         },
         "primaryType": "DealOffer",
         "domain": escrow_domain(chain_id, escrow),
@@ -147,3 +176,28 @@ def sign(message: dict, private_key: str | bytes) -> Signature:
         s=signed.s.to_bytes(32, "big"),
         signature=bytes(signed.signature),
     )
+
+
+def cancellation_message(chain_id: int, escrow: str, cancellation: Cancellation) -> dict:
+    """The full EIP-712 message the other party signs to end a deal by agreement."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN, "Cancellation": CANCELLATION_TYPE},
+        "primaryType": "Cancellation",
+        "domain": escrow_domain(chain_id, escrow),
+        "message": cancellation.as_typed(),
+    }
+
+
+def amendment_message(chain_id: int, escrow: str, amendment: Amendment) -> dict:
+    """The full EIP-712 message the other party signs for a change order."""
+    return {
+        "types": {
+            "EIP712Domain": EIP712_DOMAIN,
+            "Amendment": AMENDMENT_TYPE,
+            "MilestoneChange": MILESTONE_CHANGE_TYPE,
+            "Milestone": MILESTONE_TYPE,
+        },
+        "primaryType": "Amendment",
+        "domain": escrow_domain(chain_id, escrow),
+        "message": amendment.as_typed(),
+    }

@@ -4,12 +4,10 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IMilestoneEscrow} from "./interfaces/IMilestoneEscrow.sol";
-import {OperatorRegistry} from "./OperatorRegistry.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {EscrowBase} from "./EscrowBase.sol";
+import {EscrowExtension} from "./EscrowExtension.sol";
 import {TypedData} from "./libraries/TypedData.sol";
 
 /// @title MilestoneEscrow: milestone payments for B2B trade, released by oracle attestations
@@ -18,14 +16,18 @@ import {TypedData} from "./libraries/TypedData.sol";
 /// - Nobody holds an admin key: there is no owner, no pause, no upgrade, no fee, no sweep.
 ///   Tokens leave the escrow only by the rules below.
 /// - Buyer: deposits; takes back a milestone that is still unpaid after its due date; calls
-///   off a deal that is not yet Active (getting any deposit back).
+///   off a deal that is not yet Active (getting any deposit back); disputes a milestone during
+///   its examination window or its holdback during the warranty.
 /// - Supplier: receives a milestone's amount when the milestone's quorum of oracles has
-///   attested it. Accepts the terms before they are funded (or proposes them).
+///   attested it (or whoever it assigned its payouts to). Accepts the terms before they are
+///   funded (or proposes them); disputes a milestone its oracles refuse or withhold.
 /// - Oracles (registered operators named per milestone): decide, by attesting, when a
 ///   milestone is paid. A quorum of them can pay a milestone early; they can never send funds
 ///   anywhere but to the supplier, and cannot stop the buyer's refund after the due date. Their
 ///   keys are managed by each operator's own admin (see OperatorRegistry).
-/// - Arbiter (an operator): named in every deal now; rules on disputes (a later version).
+/// - Arbiter (an operator named in the deal): splits a disputed milestone between the parties,
+///   and nothing else; if it does not rule in time the documented default applies.
+/// - Both parties together: end an Active deal, splitting what is left as they agree.
 /// - The token: trusted to report balances honestly. Deposits are credited by balance change,
 ///   so a fee-on-transfer token cannot over-credit a deal; rebasing tokens are not supported.
 ///
@@ -36,56 +38,47 @@ import {TypedData} from "./libraries/TypedData.sol";
 /// storage read on any payout), and confines whatever a misbehaving token does to the deals
 /// denominated in it. Deploy one instance per token.
 ///
-/// Every entry point that moves tokens is nonReentrant (transient storage, EIP-1153).
-contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardTransient, EIP712 {
+/// DESIGN: TWO HALVES, ONE ADDRESS
+/// This contract holds the hot path (create, fund, attest, release, refund, views). What it does
+/// not implement, its fallback delegates to an EscrowExtension that its constructor deploys and
+/// fixes for ever (an immutable address: no upgrade, no admin): the operator registry,
+/// examination, disputes, retention, receivables, deferred payments, cancellation. Both share
+/// EscrowBase's storage. Clients use the IEscrow ABI at this address.
+///
+/// Every entry point that moves tokens is nonReentrant (transient storage, EIP-1153); the
+/// guard's slot is this contract's, so it also covers the extension's entry points.
+contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IMilestoneEscrow
-    uint256 public constant MAX_MILESTONES = 64;
+    uint256 public constant MAX_MILESTONES = MAX_MILESTONE_COUNT;
 
     /// @dev Passed as the signed version by direct verdicts, whose sender is checked live. No
     /// signed `uint16 dealVersion` can equal it.
     uint256 private constant ANY_VERSION = type(uint256).max;
 
-    IERC20 private immutable TOKEN;
+    /// @dev Where the fallback delegates; deployed by the constructor, never changed.
+    address private immutable EXTENSION;
 
-    /// @dev Layout, two slots:
-    ///   slot 0: supplier (20) | status (1) | milestoneCount (1) | version (2) | arbiter (4)
-    ///   slot 1: buyer (20) | unfunded (12)
-    /// Slot 0 is all a release reads; slot 1 all that funding and refunds read.
-    struct Deal {
-        address supplier;
-        DealStatus status;
-        uint8 milestoneCount;
-        uint16 version;
-        uint32 arbiter;
-        address buyer;
-        uint96 unfunded;
+    constructor(IERC20 token_) EscrowBase(token_) {
+        EXTENSION = address(new EscrowExtension(token_));
     }
 
-    /// @dev Layout, one slot: amount (12) | dueAt (5) | status (1) | quorum (1) |
-    /// verdicts (1) | oracle0 (4) | oracle1 (4) | oracle2 (4).
-    /// verdicts: bit i is set once oracle i said "met", bit i + 4 once it said "not met".
-    struct Milestone {
-        uint96 amount;
-        uint40 dueAt;
-        MilestoneStatus status;
-        uint8 quorum;
-        uint8 verdicts;
-        uint32 oracle0;
-        uint32 oracle1;
-        uint32 oracle2;
-    }
-
-    uint256 private _dealCount;
-    mapping(uint256 dealId => Deal) private _deals;
-    mapping(uint256 dealId => mapping(uint256 index => Milestone)) private _milestones;
-    /// @dev Unordered offer nonces: bit (nonce % 256) of word (nonce / 256) is set once used.
-    mapping(address supplier => mapping(uint256 word => uint256 bits)) private _offerNonces;
-
-    /// @dev EIP-712 domain: name "MilestoneEscrow", version "1", this chain, this contract.
-    constructor(IERC20 token_) EIP712("MilestoneEscrow", "1") {
-        TOKEN = token_;
+    /// @dev Everything else the escrow answers ({IEscrowExtension}) runs in the extension, in
+    /// this contract's context (storage, balance, address, reentrancy guard).
+    fallback() external {
+        address extension = EXTENSION;
+        // Memory-safe: it works past the free memory pointer and never returns to Solidity.
+        // (Without the annotation solc drops its memory guard for the whole contract and
+        // inlines far less: createDeal cost ~900 gas more per milestone.)
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), extension, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) { revert(ptr, returndatasize()) }
+            return(ptr, returndatasize())
+        }
     }
 
     // ---------------------------------------------------------------- deal set-up
@@ -95,13 +88,14 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         address buyer,
         address supplier,
         uint32 arbiter,
+        Policy calldata policy,
         MilestoneTerms[] calldata milestones
     ) external returns (uint256 dealId) {
         // Nobody signs others up for a deal: the creator is one of its parties.
         if (msg.sender != buyer && msg.sender != supplier) revert NotDealParty(0, msg.sender);
         // A supplier's proposal is its acceptance; a buyer's waits for the supplier.
         DealStatus status = msg.sender == supplier ? DealStatus.Accepted : DealStatus.Proposed;
-        dealId = _storeDeal(buyer, supplier, arbiter, milestones, status);
+        dealId = _storeDeal(buyer, supplier, arbiter, policy, milestones, status);
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -130,25 +124,6 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
     }
 
     /// @inheritdoc IMilestoneEscrow
-    function cancelOffer(uint256 nonce) external {
-        _useOfferNonce(msg.sender, nonce);
-        emit OfferCancelled(msg.sender, nonce);
-    }
-
-    /// @inheritdoc IMilestoneEscrow
-    function acceptDeal(uint256 dealId) external {
-        Deal storage deal = _deals[dealId];
-        _requireStatus(deal, dealId, DealStatus.Proposed);
-        // A Proposed deal was created by its buyer, so only the supplier is left to agree.
-        if (msg.sender != deal.supplier) {
-            if (msg.sender == deal.buyer) revert CreatorCannotAccept(dealId, msg.sender);
-            revert NotDealParty(dealId, msg.sender);
-        }
-        deal.status = DealStatus.Accepted;
-        emit DealAccepted(dealId, msg.sender);
-    }
-
-    /// @inheritdoc IMilestoneEscrow
     function fund(uint256 dealId, uint256 amount) external nonReentrant returns (uint96) {
         return _fund(dealId, amount);
     }
@@ -164,26 +139,6 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
     ) external nonReentrant returns (uint96) {
         _tryPermit(amount, deadline, v, r, s);
         return _fund(dealId, amount);
-    }
-
-    /// @inheritdoc IMilestoneEscrow
-    function cancelDeal(uint256 dealId) external nonReentrant {
-        Deal storage deal = _deals[dealId];
-        DealStatus status = deal.status;
-        if (status == DealStatus.None) revert UnknownDeal(dealId);
-        address buyer = deal.buyer;
-        // Either party may walk away before the terms are locked in by full funding.
-        if (msg.sender != buyer && msg.sender != deal.supplier) {
-            revert NotDealParty(dealId, msg.sender);
-        }
-        if (status != DealStatus.Proposed && status != DealStatus.Accepted) {
-            revert WrongDealStatus(dealId, status);
-        }
-        uint96 deposited = _total(dealId, deal.milestoneCount) - deal.unfunded;
-        deal.status = DealStatus.Cancelled;
-        deal.unfunded = 0;
-        emit DealCancelled(dealId, msg.sender, deposited);
-        if (deposited != 0) TOKEN.safeTransfer(buyer, deposited);
     }
 
     // ---------------------------------------------------------------- milestones
@@ -232,7 +187,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         if (block.timestamp <= m.dueAt) revert MilestoneNotDue(dealId, index, m.dueAt);
         slot.status = MilestoneStatus.Refunded;
         emit MilestoneRefunded(dealId, buyer, index, m.amount);
-        TOKEN.safeTransfer(buyer, m.amount);
+        _pay(buyer, m.amount);
     }
 
     // ---------------------------------------------------------------- views
@@ -269,6 +224,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         return DealView({
             buyer: d.buyer,
             supplier: d.supplier,
+            payee: d.flags & FLAG_ASSIGNED == 0 ? d.supplier : _payees[dealId],
             arbiter: d.arbiter,
             status: d.status,
             version: d.version,
@@ -334,7 +290,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
                 ? abi.encodeWithSelector(UnknownMilestone.selector, dealId, index)
                 : abi.encodeWithSelector(MilestoneNotPending.selector, dealId, index, m.status));
         }
-        uint32 operatorId = operatorOf(signer);
+        uint32 operatorId = _operatorOf(signer);
         uint8 bit = _oracleBit(m, operatorId);
         // Only a live key of one of this milestone's own oracles counts.
         if (bit == 0) {
@@ -351,12 +307,18 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
             uint8 verdicts = m.verdicts | bit;
             slot.verdicts = verdicts;
             emit MilestoneAttested(dealId, operatorId, index, signer, evidenceHash);
+            // Quorum reached: release (or examine first). State first, then the transfer.
             if (_popcount(verdicts & 7) >= m.quorum) {
-                // Quorum reached: pay the supplier. State first, then the transfer.
-                slot.status = MilestoneStatus.Released;
-                address to = deal.supplier;
-                emit MilestoneReleased(dealId, to, index, m.amount);
-                TOKEN.safeTransfer(to, m.amount);
+                // The common case, kept to the one slot-0 read a release needed before deals
+                // had options: no policy, no assignment, so pay the supplier in full.
+                if (deal.flags == 0) {
+                    slot.status = MilestoneStatus.Released;
+                    address to = deal.supplier;
+                    emit MilestoneReleased(dealId, to, index, m.amount);
+                    _pay(to, m.amount);
+                } else {
+                    _quorumMet(dealId, index, deal, slot);
+                }
             }
         } else {
             uint8 verdicts = m.verdicts | (bit << 4);
@@ -407,6 +369,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         address buyer,
         address supplier,
         uint32 arbiter,
+        Policy calldata policy,
         MilestoneTerms[] calldata milestones,
         DealStatus status
     ) private returns (uint256 dealId) {
@@ -420,7 +383,11 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         }
         uint32 operators = _operatorCount();
         // The arbiter must exist when the terms are agreed.
-        if (arbiter == 0 || arbiter > operators) revert UnknownOperator(arbiter);
+        if (arbiter == 0 || arbiter > operators) revert IOperatorRegistry.UnknownOperator(arbiter);
+        // A holdback cannot exceed the milestone.
+        if (policy.retentionBps > MAX_BPS) revert InvalidPolicy();
+        bool hasPolicy = policy.examinationWindow != 0 || policy.rulingPeriod != 0
+            || policy.warrantyPeriod != 0 || policy.retentionBps != 0;
 
         dealId = ++_dealCount;
         uint256 total;
@@ -440,9 +407,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
                 oracle1: t.oracles[1],
                 oracle2: t.oracles[2]
             });
-            packed[i] = uint256(t.amount) | (uint256(t.dueAt) << 96) | (uint256(t.quorum) << 136)
-                | (uint256(t.oracles[0]) << 144) | (uint256(t.oracles[1]) << 176)
-                | (uint256(t.oracles[2]) << 208);
+            packed[i] = _packTerms(t);
             requirements[i] = t.requirementsHash;
         }
         // The deal's total must fit the 96-bit accounting fields.
@@ -454,12 +419,17 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
             milestoneCount: uint8(count),
             version: 1,
             arbiter: arbiter,
+            flags: hasPolicy ? FLAG_POLICY : 0,
             buyer: buyer,
             unfunded: uint96(total)
         });
         emit DealCreated(
             dealId, buyer, supplier, arbiter, status, uint96(total), packed, requirements
         );
+        if (hasPolicy) {
+            _policies[dealId] = policy;
+            emit DealPolicySet(dealId, policy);
+        }
     }
 
     function _acceptOffer(DealOffer calldata offer, bytes calldata signature)
@@ -475,27 +445,9 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         // The supplier's own signature (or its contract wallet's approval) on these exact terms.
         if (!_isValidSignature(supplier, digest, signature)) revert InvalidSupplierSignature(supplier);
         _useOfferNonce(supplier, offer.nonce);
-        dealId = _storeDeal(offer.buyer, supplier, offer.arbiter, offer.milestones, DealStatus.Accepted);
-    }
-
-    /// @dev ECDSA first (no malleable high-s signatures), then EIP-1271 for contract signers.
-    /// Checking ECDSA before the signer's code saves a cold account access for EOAs.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
-        internal
-        view
-        returns (bool)
-    {
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
-    }
-
-    function _useOfferNonce(address supplier, uint256 nonce) private {
-        uint256 bit = 1 << (nonce & 0xff);
-        uint256 word = _offerNonces[supplier][nonce >> 8];
-        // Each offer nonce is spent once, by acceptance or by cancellation.
-        if (word & bit != 0) revert OfferNonceUsed(supplier, nonce);
-        _offerNonces[supplier][nonce >> 8] = word | bit;
+        dealId = _storeDeal(
+            offer.buyer, supplier, offer.arbiter, offer.policy, offer.milestones, DealStatus.Accepted
+        );
     }
 
     /// @dev A permit already consumed by someone who saw it in the mempool must not block the
@@ -533,34 +485,6 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         emit DealFunded(dealId, msg.sender, credited, remaining);
     }
 
-    function _checkTerms(uint256 index, MilestoneTerms calldata t, uint32 operators) private view {
-        if (t.amount == 0) revert ZeroAmount(index);
-        // A due date in the past would make the milestone refundable at once.
-        if (t.dueAt <= block.timestamp) revert DueDateNotInFuture(index, t.dueAt);
-        uint32 a = t.oracles[0];
-        uint32 b = t.oracles[1];
-        uint32 c = t.oracles[2];
-        // Oracles are packed to the front, distinct, and registered.
-        if (a == 0 || (b == 0 && c != 0) || a == b || a == c || (b != 0 && b == c)) {
-            revert InvalidOracleList(index);
-        }
-        if (a > operators) revert UnknownOperator(a);
-        if (b > operators) revert UnknownOperator(b);
-        if (c > operators) revert UnknownOperator(c);
-        uint256 oracleCount = b == 0 ? 1 : (c == 0 ? 2 : 3);
-        // At least one attestation, and no more than there are oracles to give them.
-        if (t.quorum == 0 || t.quorum > oracleCount) {
-            revert InvalidQuorum(index, t.quorum, oracleCount);
-        }
-    }
-
-    function _requireStatus(Deal storage deal, uint256 dealId, DealStatus expected) private view {
-        DealStatus status = deal.status;
-        if (status == expected) return;
-        if (status == DealStatus.None) revert UnknownDeal(dealId);
-        revert WrongDealStatus(dealId, status);
-    }
-
     /// @dev The "met" verdict bit of `operatorId` in this milestone, or 0 if it is not one of
     /// its oracles. Operator 0 (an unknown or revoked key) never matches an unused slot.
     function _oracleBit(Milestone memory m, uint32 operatorId) private pure returns (uint8) {
@@ -571,17 +495,7 @@ contract MilestoneEscrow is IMilestoneEscrow, OperatorRegistry, ReentrancyGuardT
         return 0;
     }
 
-    function _popcount(uint8 mask) private pure returns (uint8) {
-        return (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1);
-    }
-
     function _oracleCount(Milestone memory m) private pure returns (uint8) {
         return m.oracle1 == 0 ? 1 : (m.oracle2 == 0 ? 2 : 3);
-    }
-
-    function _total(uint256 dealId, uint256 count) private view returns (uint96 total) {
-        for (uint256 i; i < count; ++i) {
-            total += _milestones[dealId][i].amount;
-        }
     }
 }

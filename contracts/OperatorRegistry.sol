@@ -3,11 +3,12 @@ pragma solidity 0.8.37;
 
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 
-/// @title Operator registry (oracles and arbiters), embedded in each escrow
-/// @dev Embedded rather than a separate contract: checking an attester's key is then one storage
-/// read instead of an external call, which keeps the attestation that releases a milestone
-/// within 1.6x the gas of a plain token transfer.
-abstract contract OperatorRegistry is IOperatorRegistry {
+/// @title The operator registry's storage, part of every escrow's storage
+/// @dev In the escrow's own storage rather than a separate contract: checking an attester's key
+/// is then one storage read instead of an external call, which keeps the attestation that
+/// releases a milestone within 1.6x the gas of a plain token transfer. The escrow reads it
+/// (`_operatorOf`); the registry's functions live in the escrow's extension.
+abstract contract OperatorStorage {
     /// @dev Layout: one slot (admin 20 bytes + activeKeys 4 bytes); strings live elsewhere.
     struct Operator {
         address admin;
@@ -22,10 +23,28 @@ abstract contract OperatorRegistry is IOperatorRegistry {
         bool revoked;
     }
 
-    uint32 private _operatorCountValue;
-    mapping(uint32 operatorId => Operator) private _operators;
-    mapping(address key => KeyRecord) private _keys;
+    uint32 internal _operatorCountValue;
+    mapping(uint32 operatorId => Operator) internal _operators;
+    mapping(address key => KeyRecord) internal _keys;
 
+    /// @dev The operator a live key speaks for; 0 for an unknown or revoked key.
+    function _operatorOf(address key) internal view returns (uint32) {
+        KeyRecord memory rec = _keys[key];
+        return rec.revoked ? 0 : rec.operatorId;
+    }
+
+    function _operatorExists(uint32 operatorId) internal view returns (bool) {
+        return operatorId != 0 && operatorId <= _operatorCountValue;
+    }
+
+    function _operatorCount() internal view returns (uint32) {
+        return _operatorCountValue;
+    }
+}
+
+/// @title Operator registry (oracles and arbiters): operators register, and their admins
+/// manage their keys; deals name operators by id, so a key can rotate under live deals.
+abstract contract OperatorRegistry is IOperatorRegistry, OperatorStorage {
     /// @inheritdoc IOperatorRegistry
     function registerOperator(string calldata name, string calldata metadataURI, address key)
         external
@@ -100,17 +119,8 @@ abstract contract OperatorRegistry is IOperatorRegistry {
     }
 
     /// @inheritdoc IOperatorRegistry
-    function operatorOf(address key) public view returns (uint32) {
-        KeyRecord memory rec = _keys[key];
-        return rec.revoked ? 0 : rec.operatorId;
-    }
-
-    function _operatorExists(uint32 operatorId) internal view returns (bool) {
-        return operatorId != 0 && operatorId <= _operatorCountValue;
-    }
-
-    function _operatorCount() internal view returns (uint32) {
-        return _operatorCountValue;
+    function operatorOf(address key) external view returns (uint32) {
+        return _operatorOf(key);
     }
 
     function _addKey(uint32 operatorId, address key) private {

@@ -16,11 +16,21 @@ import json
 import sys
 from pathlib import Path
 
-from brownie import MilestoneEscrow, TestStablecoin, accounts, chain
+from brownie import TestStablecoin, accounts, chain
 from eth_account import Account
 
 from backend import attestations, typed_data
-from backend.terms import DealOffer, Milestone
+from backend.terms import (
+    NO_POLICY,
+    Amendment,
+    Cancellation,
+    ChangeAction,
+    DealOffer,
+    Milestone,
+    MilestoneChange,
+    Policy,
+)
+from scripts.deploy import deploy_escrow
 
 DAY = 86_400
 UNIT = 10**6
@@ -48,7 +58,7 @@ class Bench:
         self.gas: dict[str, int] = {}
         deployer = accounts[0]
         self.token = TestStablecoin.deploy({"from": deployer}, silent=True)
-        self.escrow = MilestoneEscrow.deploy(self.token, {"from": deployer}, silent=True)
+        self.escrow = deploy_escrow(self.token, deployer, silent=True)
         self.oracle_a, self.oracle_b, self.arbiter = new_account(), new_account(), new_account()
         self.ids = []
         for key in (self.oracle_a, self.oracle_b, self.arbiter):
@@ -92,6 +102,7 @@ class Bench:
             buyer,
             supplier,
             self.ids[2],
+            NO_POLICY.as_tuple(),
             [m.as_tuple() for m in terms],
             {"from": supplier},
             silent=True,
@@ -140,6 +151,85 @@ class Bench:
             {"from": buyer},
             silent=True,
         )
+
+    def lifecycle(self, buyer, supplier) -> int:
+        """Examination, dispute and ruling, release with retention, change orders and a
+        cancellation by agreement. Returns the deal whose M1 holds a holdback."""
+        policy = Policy(
+            examination_window=2 * DAY,
+            ruling_period=5 * DAY,
+            warranty_period=10 * DAY,
+            retention_bps=500,
+        )
+        tx = self.escrow.createDeal(
+            buyer,
+            supplier,
+            self.ids[2],
+            policy.as_tuple(),
+            [m.as_tuple() for m in self.terms(4)],
+            {"from": supplier},
+            silent=True,
+        )
+        self.record("create_4_with_policy", tx)
+        deal = tx.events["DealCreated"]["dealId"]
+        self.escrow.fund(deal, 10**12, {"from": buyer}, silent=True)
+        ev = b"\x43" * 32
+        self.record(
+            "attest_examination",
+            self.escrow.attest(deal, 0, ev, {"from": self.oracle_a}, silent=True),
+        )
+        opened = self.escrow.openDispute(deal, 0, {"from": buyer}, silent=True)
+        ruled = self.escrow.rule(deal, 0, 700 * UNIT, {"from": self.arbiter}, silent=True)
+        self.record("dispute_open", opened)
+        self.record("dispute_rule", ruled)
+        self.gas["dispute_and_ruling"] = opened.gas_used + ruled.gas_used
+
+        self.escrow.attest(deal, 1, ev, {"from": self.oracle_a}, silent=True)
+        chain.sleep(2 * DAY + 1)
+        chain.mine()
+        self.record(
+            "release_after_window",
+            self.escrow.release(deal, 1, {"from": self.oracle_b}, silent=True),
+        )
+
+        # Change orders: a deadline extension (one edit), and one more milestone (top-up).
+        m2 = self.terms(4)[2]
+        later = Milestone(m2.amount, m2.due_at + 10 * DAY, 1, m2.oracles, m2.requirements_hash)
+        self.record(
+            "change_order_extend",
+            self.amend(buyer, supplier, deal, [MilestoneChange(2, ChangeAction.EDIT, later)]),
+        )
+        extra = self.terms(1)[0]
+        self.record(
+            "change_order_add",
+            self.amend(buyer, supplier, deal, [MilestoneChange(4, ChangeAction.ADD, extra)]),
+        )
+
+        # Cancellation by agreement of a fresh 4-milestone deal, half to each side.
+        other = self.create(buyer, supplier, self.terms(4))
+        self.escrow.fund(other, 10**12, {"from": buyer}, silent=True)
+        held = self.escrow.getDeal(other)["total"]
+        cancellation = Cancellation(other, 1, held // 2, chain[-1].timestamp + DAY)
+        signature = typed_data.sign(
+            typed_data.cancellation_message(chain.id, self.escrow.address, cancellation),
+            supplier.private_key,
+        ).signature
+        self.record(
+            "cancel_by_agreement",
+            self.escrow.cancelByAgreement(
+                cancellation.as_tuple(), signature, {"from": buyer}, silent=True
+            ),
+        )
+        return deal
+
+    def amend(self, buyer, supplier, deal: int, changes):
+        version = self.escrow.getDeal(deal)["version"]
+        amendment = Amendment(deal, version, tuple(changes), chain[-1].timestamp + DAY)
+        signature = typed_data.sign(
+            typed_data.amendment_message(chain.id, self.escrow.address, amendment),
+            supplier.private_key,
+        ).signature
+        return self.escrow.amend(amendment.as_tuple(), signature, {"from": buyer}, silent=True)
 
     def run(self) -> dict[str, int]:
         buyer, supplier = new_account(), new_account()
@@ -216,10 +306,16 @@ class Bench:
         self.gas["attest_batch_50"] = tx_fifty.gas_used
         self.gas["attest_batch_marginal"] = (tx_fifty.gas_used - tx_one.gas_used) // 49
 
+        deal_l = self.lifecycle(buyer, supplier)
+
         # refund after the due date
         chain.sleep(61 * DAY)
         chain.mine()
         self.record("refund", self.escrow.refund(deal_q, 1, {"from": buyer}, silent=True))
+        self.record(
+            "release_retention",
+            self.escrow.releaseRetention(deal_l, 1, {"from": relayer}, silent=True),
+        )
 
         # The floor: plain transfers of the same token, same run.
         self.record(

@@ -6,13 +6,18 @@ Rotterdam for 100,000 tUSD, paid in four milestones:
   2. prototype approved        15,000  inspector                due day 30
   3. initial production        25,000  inspector                due day 45
   4. final shipment            40,000  inspector AND carrier    due day 75
+with the deal's policy: the buyer has 5 days to examine each milestone its oracles approve
+(as UCP 600 gives banks five banking days to examine documents), an arbiter 14 days to rule
+on a dispute, and 5% of each milestone is held back for a 90-day warranty.
+
 The supplier signs the offer off chain; the buyer accepts and funds it in one transaction
-(permit). The oracles sign their attestations off chain and a relayer posts them (the two
-for the final shipment in one batch); their evidence documents are pinned through the
-evidence service (backend/), run in-process over real HTTP with its embedded IPFS store.
-Production slips past its due date, so the buyer takes milestone 3 back; the rest is
-attested and paid. Every step is a real transaction on anvil;
-time moves with evm_increaseTime.
+(permit). The oracles sign their attestations off chain and a relayer posts them (the two for
+the final shipment in one batch); their evidence documents are pinned through the evidence
+service (backend/), run in-process over real HTTP with its embedded IPFS store. On the way:
+a change order (the buyer orders 500 more units, a fifth milestone, and production gets ten
+more days), the buyer disputes the initial production and the arbiter splits it 70/30, and
+the holdbacks are paid once their warranties have passed. Every step is a real transaction
+on anvil; time moves with evm_increaseTime.
 
     brownie run scripts/demo.py
 """
@@ -26,7 +31,15 @@ from brownie import accounts, chain, web3
 from eth_utils import keccak
 
 from backend import attestations, auth, typed_data
-from backend.terms import DealOffer, Milestone
+from backend.terms import (
+    Amendment,
+    ChangeAction,
+    DealOffer,
+    Milestone,
+    MilestoneChange,
+    MilestoneStatus,
+    Policy,
+)
 from scripts.deploy import deploy, record
 
 DAY = 86_400
@@ -135,7 +148,7 @@ def main() -> None:
     insp, carr, arb = ids.values()
     print(f"Operators registered: inspector #{insp}, carrier #{carr}, arbiter #{arb}\n")
 
-    token.mint(buyer, 100_000 * UNIT, {"from": accounts[0]}, silent=True)
+    token.mint(buyer, 110_000 * UNIT, {"from": accounts[0]}, silent=True)
     t = Timeline(token, escrow, buyer, supplier)
     start = t.start
     names = [
@@ -143,6 +156,7 @@ def main() -> None:
         "prototype approved",
         "initial production",
         "final shipment",
+        "extra batch (change order)",
     ]
     plan = [
         (20_000, 14, (insp,), 1),
@@ -150,21 +164,29 @@ def main() -> None:
         (25_000, 45, (insp,), 1),
         (40_000, 75, (insp, carr), 2),
     ]
-    terms = tuple(
-        Milestone(
-            amount * UNIT,
-            start + due * DAY,
-            quorum,
-            oracles,
-            hashlib.sha256(f"requirements: {name}".encode()).digest(),
-        )
-        for name, (amount, due, oracles, quorum) in zip(names, plan, strict=True)
+
+    def terms_of(index: int, amount: int, due: int, oracles, quorum: int) -> Milestone:
+        requirements = hashlib.sha256(f"requirements: {names[index]}".encode()).digest()
+        return Milestone(amount * UNIT, start + due * DAY, quorum, oracles, requirements)
+
+    terms = tuple(terms_of(i, *p) for i, p in enumerate(plan))
+    policy = Policy(
+        examination_window=5 * DAY,
+        ruling_period=14 * DAY,
+        warranty_period=90 * DAY,
+        retention_bps=500,
     )
     offer = DealOffer(
-        buyer.address, supplier.address, arb, terms, nonce=1, deadline=start + 7 * DAY
+        buyer.address,
+        supplier.address,
+        arb,
+        terms,
+        nonce=1,
+        deadline=start + 7 * DAY,
+        policy=policy,
     )
 
-    t.log("buyer holds the purchase price")
+    t.log("buyer holds the purchase price (and more)")
     signature = typed_data.sign(
         typed_data.offer_message(chain.id, escrow.address, offer), supplier.private_key
     ).signature
@@ -194,6 +216,10 @@ def main() -> None:
     deal_id = tx.events["DealCreated"]["dealId"]
     service = EvidenceService(escrow)
     t.log(f"buyer accepts + funds deal #{deal_id}, one tx, {tx.gas_used:,} gas")
+    print("           policy: 5-day examination, 14-day ruling period, 5% held 90 days")
+
+    def status(index: int) -> str:
+        return MilestoneStatus(escrow.getMilestone(deal_id, index)["status"]).name.lower()
 
     def sign(index: int, key, who: str, doc: str, day: int):
         """An oracle signs its verdict off chain (EIP-712); no gas, no transaction."""
@@ -221,30 +247,79 @@ def main() -> None:
         )
         for index in sorted({s.attestation.milestone for s in signed}):
             m = escrow.getMilestone(deal_id, index)
-            state = "paid" if m["status"] == 2 else f"{m['attestations']} of {m['quorum']}"
+            state = status(index) if m["attestations"] >= m["quorum"] else "1 of 2"
             t.log(f"relayer posts {len(signed)} signed, {tx.gas_used:,} gas: M{index + 1} {state}")
 
+    def release_after_window(index: int, day: int) -> None:
+        t.travel_to(day)
+        escrow.release(deal_id, index, {"from": relayer}, silent=True)
+        t.log(f"window over in silence: M{index + 1} released, 5% retained")
+
+    # M1: approved by the inspector, examined by the buyer, released after the window.
     relay(sign(0, inspector, "inspector", "raw-materials-invoices.pdf", 10))
+    release_after_window(0, 16)
+
+    # A change order: 500 more controllers (a fifth milestone, 10,000) and ten more days for
+    # production. The supplier signs; the buyer sends it and pays the 10,000 in.
+    t.travel_to(20)
+    m3 = escrow.getMilestone(deal_id, 2)
+    changes = (
+        MilestoneChange(2, ChangeAction.EDIT, terms_of(2, 25_000, 55, (insp,), 1)),
+        MilestoneChange(4, ChangeAction.ADD, terms_of(4, 10_000, 90, (insp,), 1)),
+    )
+    amendment = Amendment(deal_id, escrow.getDeal(deal_id)["version"], changes, start + 27 * DAY)
+    by_supplier = typed_data.sign(
+        typed_data.amendment_message(chain.id, escrow.address, amendment), supplier.private_key
+    ).signature
+    t.log("supplier signs a change order: +M5, M3 due day 55")
+    token.approve(escrow, 10_000 * UNIT, {"from": buyer}, silent=True)
+    tx = escrow.amend(amendment.as_tuple(), by_supplier, {"from": buyer}, silent=True)
+    moved = (escrow.getMilestone(deal_id, 2)["dueAt"] - m3["dueAt"]) // DAY
+    version = tx.events["DealAmended"]["version"]
+    t.log(f"buyer applies it (v{version}), pays 10,000 in, {tx.gas_used:,} gas")
+    total = usd(escrow.getDeal(deal_id)["total"]).strip()
+    print(f"           M3 due {moved} days later; deal total now {total}")
+
+    # M2: the buyer approves the prototype at once instead of waiting for the window.
     relay(sign(1, inspector, "inspector", "prototype-approval.pdf", 27))
-    t.travel_to(46)
-    t.log("M3 initial production is past its due date (day 45)")
-    escrow.refund(deal_id, 2, {"from": buyer}, silent=True)
-    t.log("buyer takes M3 back (refund)")
+    escrow.waiveExamination(deal_id, 1, {"from": buyer}, silent=True)
+    t.log("buyer waives the window: M2 released, 5% retained")
+
+    # M3: the buyer finds defects in the first production run and disputes it; the arbiter
+    # splits it 70/30.
+    relay(sign(2, inspector, "inspector", "production-inspection.pdf", 50))
+    t.travel_to(52)
+    escrow.openDispute(deal_id, 2, {"from": buyer}, silent=True)
+    t.log("buyer disputes M3 within its window (defects found)")
+    t.travel_to(60)
+    tx = escrow.rule(deal_id, 2, 17_500 * UNIT, {"from": arbiter}, silent=True)
+    t.log(f"arbiter rules M3 70/30, {tx.gas_used:,} gas")
+
+    # M4: two oracles, one batch; M5: the extra batch.
     shipped = sign(3, inspector, "inspector", "pre-shipment-inspection.pdf", 68)
     loaded = sign(3, carrier, "carrier", "bill-of-lading.pdf", 72)
     relay(shipped, loaded)
+    release_after_window(3, 78)
+    relay(sign(4, inspector, "inspector", "extra-batch-inspection.pdf", 85))
+    release_after_window(4, 91)
+
+    # The warranties pass without a claim: anyone pays the holdbacks out.
+    t.travel_to(182)
+    for index in (0, 1, 3, 4):
+        escrow.releaseRetention(deal_id, index, {"from": relayer}, silent=True)
+    t.log("warranties over: the four holdbacks are paid out")
 
     service.close()
     paid = token.balanceOf(supplier)
     refunded = token.balanceOf(buyer)
-    statuses = [escrow.getMilestone(deal_id, i)["status"] for i in range(4)]
-    released = sum(1 for s in statuses if s == 2)
-    refunds = sum(1 for s in statuses if s == 3)
+    statuses = [status(i) for i in range(5)]
     print()
     print(
-        f"Totals: supplier paid {usd(paid).strip()} tUSD for {released} milestones; "
-        f"buyer refunded {usd(refunded).strip()} tUSD for {refunds} milestone; "
+        f"Totals: supplier paid {usd(paid).strip()} tUSD (4 milestones in full, 70% of M3); "
+        f"buyer got back {usd(refunded).strip()} tUSD (30% of M3); "
         f"escrow holds {usd(token.balanceOf(escrow)).strip()} tUSD"
     )
-    assert (released, refunds) == (3, 1), statuses
-    assert paid + refunded == offer.total and token.balanceOf(escrow) == 0
+    print(f"Milestones: {', '.join(f'M{i + 1} {s}' for i, s in enumerate(statuses))}")
+    assert statuses == ["released", "released", "settled", "released", "released"], statuses
+    assert (paid, refunded) == (102_500 * UNIT, 7_500 * UNIT)
+    assert token.balanceOf(escrow) == 0

@@ -12,29 +12,37 @@ from __future__ import annotations
 
 import os
 
-from brownie import MilestoneEscrow, TestStablecoin, accounts, chain, network
+from brownie import Contract, MilestoneEscrow, TestStablecoin, accounts, chain, network
 
 from backend import deployments
+from backend.chain import load_abi
 from backend.deployments import EscrowDeployment
 
 LOCAL_NETWORKS = {"development", "anvil", "hardhat", "ganache"}
+
+
+def deploy_escrow(token, deployer, silent: bool = False):
+    """Deploy a MilestoneEscrow (its constructor deploys its extension) for `token`. Returns it
+    with the IEscrow ABI: everything the address answers, the extension's functions too."""
+    core = MilestoneEscrow.deploy(token, {"from": deployer}, silent=silent)
+    escrow = Contract.from_abi("MilestoneEscrow", core.address, load_abi())
+    escrow.deployed_at_block = core.tx.block_number if core.tx else chain.height
+    return escrow
 
 
 def deploy(deployer, token=None, silent: bool = False) -> tuple[object, object]:
     """Deploy an escrow for `token` (a test stablecoin when None). Returns (escrow, token)."""
     if token is None:
         token = TestStablecoin.deploy({"from": deployer}, silent=silent)
-    escrow = MilestoneEscrow.deploy(token, {"from": deployer}, silent=silent)
-    return escrow, token
+    return deploy_escrow(token, deployer, silent), token
 
 
 def record(escrow, token) -> str:
-    tx = escrow.tx
     entry = EscrowDeployment(
         escrow=escrow.address,
         token=token.address,
         decimals=token.decimals(),
-        block=tx.block_number if tx else chain.height,
+        block=escrow.deployed_at_block,
     )
     return str(deployments.record(chain.id, token.symbol(), entry))
 

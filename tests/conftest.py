@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from brownie import MilestoneEscrow, TestStablecoin, accounts
+from brownie import TestStablecoin, accounts
 from helpers import (
     HOSTILE_TOKENS,
     USD,
@@ -26,7 +26,8 @@ from helpers import (
     register_operators,
 )
 
-from backend.terms import Milestone
+from backend.terms import NO_POLICY, Milestone, Policy
+from scripts.deploy import deploy_escrow
 
 IPFS_NODE_SH = Path(__file__).resolve().parents[1] / "tools" / "ipfs-node.sh"
 
@@ -83,7 +84,7 @@ def stable(deployer):
 
 @pytest.fixture(scope="module")
 def escrow(stable, deployer):
-    return MilestoneEscrow.deploy(stable, {"from": deployer})
+    return deploy_escrow(stable, deployer)
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +96,14 @@ def ops(escrow, inspector, carrier, customs, arbiter) -> Operators:
 def create_deal(escrow, buyer, supplier, ops) -> Callable[..., Deal]:
     """Create a deal (by the supplier unless `by` says otherwise) from `terms`."""
 
-    def create(terms: list[Milestone], by=None, arbiter: int | None = None) -> Deal:
+    def create(
+        terms: list[Milestone], by=None, arbiter: int | None = None, policy: Policy = NO_POLICY
+    ) -> Deal:
         tx = escrow.createDeal(
             buyer,
             supplier,
             ops.arbiter if arbiter is None else arbiter,
+            policy.as_tuple(),
             [m.as_tuple() for m in terms],
             {"from": by or supplier},
         )
@@ -130,7 +134,7 @@ def any_token(request, deployer):
 
 @pytest.fixture(scope="module")
 def any_escrow(any_token, deployer):
-    return MilestoneEscrow.deploy(any_token, {"from": deployer})
+    return deploy_escrow(any_token, deployer)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import brownie
 from brownie import (
+    BlocklistToken,
     FalseReturnToken,
     FeeOnTransferToken,
     NoReturnToken,
@@ -17,7 +18,7 @@ from brownie import (
 )
 
 from backend import attestations, typed_data
-from backend.terms import DealOffer, Milestone
+from backend.terms import NO_POLICY, DealOffer, Milestone
 
 DAY = 86_400
 
@@ -99,6 +100,19 @@ class Deal:
         return sum(m.amount for m in self.terms)
 
 
+def create_deal_on(escrow, buyer, supplier, arbiter: int, terms, policy=NO_POLICY) -> int:
+    """Create a deal on `escrow` as its supplier (any escrow: the hostile tokens' too)."""
+    tx = escrow.createDeal(
+        buyer,
+        supplier,
+        arbiter,
+        policy.as_tuple(),
+        [m.as_tuple() for m in terms],
+        {"from": supplier},
+    )
+    return tx.events["DealCreated"]["dealId"]
+
+
 def fund_fully(escrow, token, buyer, deal_id: int) -> None:
     """Fund a deal to Active, topping up again when a fee-on-transfer token falls short."""
     for _ in range(10):
@@ -154,4 +168,5 @@ HOSTILE_TOKENS = {
     "fee-on-transfer": FeeOnTransferToken,
     "no-return-value": NoReturnToken,
     "false-return": FalseReturnToken,
+    "blocklist": BlocklistToken,
 }

@@ -7,8 +7,15 @@
 #   uninitialized-local  Solidity zero-initialises locals (`uint256 total;` is a running sum)
 #   unused-return        tryRecover's third value (the error argument) is not needed once
 #                        the error kind has been checked
-#   assembly             (informational) one line in MilestoneEscrow._fail re-throws an
-#                        encoded custom error unchanged; OpenZeppelin's own files are filtered
+#   assembly             (informational) MilestoneEscrow._fail re-throws an encoded custom
+#                        error unchanged, and its fallback delegates to its extension;
+#                        OpenZeppelin's own files are filtered
+#   uninitialized-state, unused-state, constable-states
+#                        the escrow's two halves (MilestoneEscrow and EscrowExtension) share
+#                        one storage, declared once in EscrowBase; slither looks at each
+#                        contract alone, so a variable one half writes and the other reads
+#                        looks never written, never read or constant to it. The storage
+#                        layout test checks that the halves agree slot for slot.
 # slither cannot build its IR for OpenZeppelin's EIP712 constructor (ShortStrings); those
 # "Impossible to generate IR" lines are its own limitation and are filtered from the output.
 set -uo pipefail

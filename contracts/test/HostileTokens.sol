@@ -115,3 +115,40 @@ contract FalseReturnToken is LedgerToken {
         return _move(msg.sender, from, to, amount);
     }
 }
+
+/// @notice FOR TESTS ONLY: a 6-decimal stablecoin with a denylist, as USDC and USDT keep one:
+/// any transfer from or to a listed address reverts. Anyone may list here (tests only).
+contract BlocklistToken is LedgerToken {
+    mapping(address => bool) public isBlacklisted;
+
+    constructor() LedgerToken("Blocklist USD", "bUSD", 6) {}
+
+    function blacklist(address account) external {
+        isBlacklisted[account] = true;
+    }
+
+    function unBlacklist(address account) external {
+        isBlacklisted[account] = false;
+    }
+
+    function approve(address spender, uint256 amount) external returns (bool) {
+        _approve(msg.sender, spender, amount);
+        return true;
+    }
+
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _check(msg.sender, to);
+        require(_move(msg.sender, msg.sender, to, amount), "ERC20: transfer failed");
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _check(from, to);
+        require(_move(msg.sender, from, to, amount), "ERC20: transfer failed");
+        return true;
+    }
+
+    function _check(address from, address to) private view {
+        require(!isBlacklisted[from] && !isBlacklisted[to], "Blacklistable: account is blacklisted");
+    }
+}

@@ -4,7 +4,7 @@ import brownie
 import pytest
 from helpers import DAY, USD, milestones, now, reverts
 
-from backend.terms import DealStatus, Milestone, MilestoneStatus
+from backend.terms import NO_POLICY, DealStatus, Milestone, MilestoneStatus
 
 
 def test_supplier_proposal_starts_accepted(escrow, ops, create_deal):
@@ -44,7 +44,12 @@ def test_milestone_terms_are_stored(escrow, ops, create_deal):
 def test_created_event_carries_every_term(escrow, buyer, supplier, ops):
     terms = milestones([5 * USD, 6 * USD], [(ops.inspector,), (ops.inspector, ops.carrier)], [1, 2])
     tx = escrow.createDeal(
-        buyer, supplier, ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
+        buyer,
+        supplier,
+        ops.arbiter,
+        NO_POLICY.as_tuple(),
+        [m.as_tuple() for m in terms],
+        {"from": supplier},
     )
     event = tx.events["DealCreated"]
     pairs = zip(event["milestones"], event["requirements"], strict=True)
@@ -65,7 +70,9 @@ def test_deal_ids_are_sequential(escrow, ops, create_deal):
 def test_stranger_cannot_create_for_others(escrow, buyer, supplier, stranger, ops):
     terms = [m.as_tuple() for m in milestones([USD], [(ops.inspector,)])]
     with reverts("NotDealParty"):
-        escrow.createDeal(buyer, supplier, ops.arbiter, terms, {"from": stranger})
+        escrow.createDeal(
+            buyer, supplier, ops.arbiter, NO_POLICY.as_tuple(), terms, {"from": stranger}
+        )
 
 
 @pytest.mark.parametrize("case", ["same", "zero-buyer", "zero-supplier"])
@@ -79,18 +86,22 @@ def test_parties_must_be_two_real_addresses(escrow, buyer, supplier, ops, case):
     }[case]
     creator = buyer if case == "zero-supplier" else supplier
     with reverts("InvalidParties"):
-        escrow.createDeal(b, s, ops.arbiter, terms, {"from": creator})
+        escrow.createDeal(b, s, ops.arbiter, NO_POLICY.as_tuple(), terms, {"from": creator})
 
 
 def test_a_deal_needs_milestones(escrow, buyer, supplier, ops):
     with reverts("MilestoneCountOutOfRange", 0, 64):
-        escrow.createDeal(buyer, supplier, ops.arbiter, [], {"from": supplier})
+        escrow.createDeal(
+            buyer, supplier, ops.arbiter, NO_POLICY.as_tuple(), [], {"from": supplier}
+        )
 
 
 def test_at_most_64_milestones(escrow, buyer, supplier, ops):
     terms = [m.as_tuple() for m in milestones([USD] * 65, [(ops.inspector,)] * 65)]
     with reverts("MilestoneCountOutOfRange", 65, 64):
-        escrow.createDeal(buyer, supplier, ops.arbiter, terms, {"from": supplier})
+        escrow.createDeal(
+            buyer, supplier, ops.arbiter, NO_POLICY.as_tuple(), terms, {"from": supplier}
+        )
 
 
 def test_zero_amount_is_refused(escrow, ops, create_deal):
@@ -118,7 +129,9 @@ def test_quorum_must_fit_the_oracles(escrow, ops, create_deal, quorum):
 def test_oracle_list_must_be_packed_and_distinct(escrow, buyer, supplier, ops, slots):
     m = (USD, now() + DAY, 1, slots, b"\x00" * 32)
     with reverts("InvalidOracleList", 0):
-        escrow.createDeal(buyer, supplier, ops.arbiter, [m], {"from": supplier})
+        escrow.createDeal(
+            buyer, supplier, ops.arbiter, NO_POLICY.as_tuple(), [m], {"from": supplier}
+        )
 
 
 def test_oracles_must_be_registered(escrow, ops, create_deal):

@@ -6,9 +6,10 @@ fee-on-transfer token, a token with no return values, and one that returns false
 
 import brownie
 import pytest
-from helpers import fund_fully, milestones, reverts
+from helpers import create_deal_on, fund_fully, milestones, reverts
 
 from backend.terms import DealStatus, MilestoneStatus
+from scripts.deploy import deploy_escrow
 
 EVIDENCE = brownie.web3.keccak(text="certificate")
 UNIT = 10**6
@@ -18,10 +19,7 @@ UNIT = 10**6
 def funded(any_escrow, any_token, any_ops, buyer, supplier):
     """A fully funded two-milestone deal on the token under test, and what it was credited."""
     terms = milestones([300 * UNIT, 700 * UNIT], [(any_ops.inspector,)] * 2)
-    tx = any_escrow.createDeal(
-        buyer, supplier, any_ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
-    )
-    deal_id = tx.events["DealCreated"]["dealId"]
+    deal_id = create_deal_on(any_escrow, buyer, supplier, any_ops.arbiter, terms)
     fund_fully(any_escrow, any_token, buyer, deal_id)
     return deal_id
 
@@ -53,10 +51,7 @@ def test_refund_returns_the_milestone_to_the_buyer(any_escrow, any_token, buyer,
 
 def test_failed_deposit_changes_nothing(any_escrow, any_token, any_ops, buyer, supplier):
     terms = milestones([5 * UNIT], [(any_ops.inspector,)])
-    tx = any_escrow.createDeal(
-        buyer, supplier, any_ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
-    )
-    deal_id = tx.events["DealCreated"]["dealId"]
+    deal_id = create_deal_on(any_escrow, buyer, supplier, any_ops.arbiter, terms)
     any_token.approve(any_escrow, 5 * UNIT, {"from": buyer})  # approved, but no balance
     with brownie.reverts():
         any_escrow.fund(deal_id, 5 * UNIT, {"from": buyer})
@@ -66,10 +61,7 @@ def test_failed_deposit_changes_nothing(any_escrow, any_token, any_ops, buyer, s
 
 def test_fee_on_transfer_cannot_overcredit(any_escrow, any_token, any_ops, buyer, supplier):
     terms = milestones([100 * UNIT], [(any_ops.inspector,)])
-    tx = any_escrow.createDeal(
-        buyer, supplier, any_ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
-    )
-    deal_id = tx.events["DealCreated"]["dealId"]
+    deal_id = create_deal_on(any_escrow, buyer, supplier, any_ops.arbiter, terms)
     any_token.mint(buyer, 100 * UNIT, {"from": buyer})
     any_token.approve(any_escrow, 100 * UNIT, {"from": buyer})
     tx = any_escrow.fund(deal_id, 100 * UNIT, {"from": buyer})
@@ -78,33 +70,78 @@ def test_fee_on_transfer_cannot_overcredit(any_escrow, any_token, any_ops, buyer
     assert any_escrow.getDeal(deal_id)["unfunded"] == 100 * UNIT - credited
 
 
-def test_false_return_on_payout_reverts_the_release(
+def test_false_return_on_payout_defers_the_payment(
     inspector, carrier, customs, arbiter, buyer, supplier, deployer
 ):
     """A token that reports a failed payout by returning false (the escrow's balance was
-    seized behind its back, say) must leave the milestone Pending, not marked paid."""
-    from brownie import FalseReturnToken, MilestoneEscrow
+    seized behind its back, say) must not count as paid: the amount is owed to the supplier,
+    who can withdraw it once the token lets it; a withdrawal that fails changes nothing."""
+    from brownie import FalseReturnToken
     from helpers import register_operators
 
     token = FalseReturnToken.deploy({"from": deployer})
-    escrow = MilestoneEscrow.deploy(token, {"from": deployer})
+    escrow = deploy_escrow(token, deployer)
     ops = register_operators(escrow, inspector, carrier, customs, arbiter)
     terms = milestones([5 * UNIT], [(ops.inspector,)])
-    tx = escrow.createDeal(
-        buyer, supplier, ops.arbiter, [m.as_tuple() for m in terms], {"from": supplier}
-    )
-    deal_id = tx.events["DealCreated"]["dealId"]
+    deal_id = create_deal_on(escrow, buyer, supplier, ops.arbiter, terms)
     fund_fully(escrow, token, buyer, deal_id)
     brownie.web3.provider.make_request(
         "anvil_setStorageAt", [token.address, _balance_slot(escrow.address), "0x" + "00" * 32]
     )
     assert token.balanceOf(escrow) == 0
+    tx = escrow.attest(deal_id, 0, EVIDENCE, {"from": inspector})
+    assert tx.events["PaymentDeferred"]["account"] == supplier
+    assert escrow.getMilestone(deal_id, 0)["status"] == MilestoneStatus.RELEASED
+    assert escrow.owed(supplier) == 5 * UNIT
+    assert token.balanceOf(supplier) == 0
     with reverts("SafeERC20FailedOperation"):
-        escrow.attest(deal_id, 0, EVIDENCE, {"from": inspector})
-    assert escrow.getMilestone(deal_id, 0)["status"] == MilestoneStatus.PENDING
+        escrow.withdraw(supplier, {"from": supplier})
+    assert escrow.owed(supplier) == 5 * UNIT
+    token.mint(escrow, 5 * UNIT, {"from": deployer})  # the balance comes back
+    escrow.withdraw(supplier, {"from": supplier})
+    assert (escrow.owed(supplier), token.balanceOf(supplier)) == (0, 5 * UNIT)
 
 
 def _balance_slot(holder: str) -> str:
     """Storage slot of balanceOf[holder] in LedgerToken (the mapping sits at slot 3)."""
     key = bytes.fromhex(holder[2:]).rjust(32, b"\x00") + (3).to_bytes(32, "big")
     return "0x" + brownie.web3.keccak(key).hex().removeprefix("0x")
+
+
+def test_blocklisted_supplier_does_not_stop_the_other_milestones(
+    inspector, carrier, customs, arbiter, buyer, supplier, stranger, deployer
+):
+    """A USDC-like denylist blocks transfers to the supplier: its releases are kept for it
+    (PaymentDeferred) instead of reverting, the deal goes on, the buyer's refund goes through,
+    and the supplier withdraws what it is owed to another address it controls."""
+    from brownie import BlocklistToken
+    from helpers import DAY, register_operators
+
+    token = BlocklistToken.deploy({"from": deployer})
+    escrow = deploy_escrow(token, deployer)
+    ops = register_operators(escrow, inspector, carrier, customs, arbiter)
+    terms = milestones([10 * UNIT, 20 * UNIT, 30 * UNIT], [(ops.inspector,)] * 3)
+    deal_id = create_deal_on(escrow, buyer, supplier, ops.arbiter, terms)
+    fund_fully(escrow, token, buyer, deal_id)
+    token.blacklist(supplier, {"from": stranger})
+
+    escrow.attest(deal_id, 0, EVIDENCE, {"from": inspector})
+    tx = escrow.attest(deal_id, 1, EVIDENCE, {"from": inspector})
+    assert tx.events["PaymentDeferred"]["amount"] == 20 * UNIT
+    assert [escrow.getMilestone(deal_id, i)["status"] for i in (0, 1)] == [
+        MilestoneStatus.RELEASED
+    ] * 2
+    assert escrow.owed(supplier) == 30 * UNIT
+    brownie.chain.sleep(31 * DAY)
+    escrow.refund(deal_id, 2, {"from": buyer})
+    assert token.balanceOf(buyer) == 30 * UNIT
+
+    with reverts("Blacklistable: account is blacklisted"):
+        escrow.withdraw(supplier, {"from": supplier})
+    assert escrow.owed(supplier) == 30 * UNIT
+    tx = escrow.withdraw(stranger, {"from": supplier})
+    assert tx.events["Withdrawn"]["amount"] == 30 * UNIT
+    assert (escrow.owed(supplier), token.balanceOf(stranger)) == (0, 30 * UNIT)
+    assert token.balanceOf(escrow) == 0
+    with reverts("NothingToWithdraw"):
+        escrow.withdraw(stranger, {"from": supplier})

@@ -10,7 +10,16 @@ import brownie
 from helpers import DAY, USD, milestones, now
 
 from backend import typed_data
-from backend.terms import DealOffer, DealStatus
+from backend.terms import (
+    Amendment,
+    Cancellation,
+    ChangeAction,
+    DealOffer,
+    DealStatus,
+    Milestone,
+    MilestoneChange,
+    Policy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "typed-data.md"
@@ -55,17 +64,53 @@ def test_ethers_signed_offer_is_accepted_on_chain(escrow, buyer, supplier, ops):
         ),
         nonce=42,
         deadline=now() + DAY,
+        policy=Policy(
+            examination_window=5 * DAY,
+            ruling_period=14 * DAY,
+            warranty_period=90 * DAY,
+            retention_bps=500,
+        ),
     )
     message = typed_data.offer_message(brownie.chain.id, escrow.address, offer)
     signed = ethers_sign(message, supplier.private_key)
     assert signed["signer"] == supplier.address
     assert signed["digest"] == escrow.hashOffer(offer.as_tuple())
     tx = escrow.acceptOffer(offer.as_tuple(), signed["signature"], 0, {"from": buyer})
-    assert escrow.getDeal(tx.events["DealCreated"]["dealId"])["status"] == DealStatus.ACCEPTED
+    deal_id = tx.events["DealCreated"]["dealId"]
+    assert escrow.getDeal(deal_id)["status"] == DealStatus.ACCEPTED
+    assert tuple(escrow.getPolicy(deal_id)) == offer.policy.as_tuple()
+
+
+def test_cancellation_doc_example_matches_ethers_and_the_escrow(escrow):
+    text = DOC.read_text()
+    fields = json.loads(re.search(r"```json cancellation\n(.*?)\n```", text, re.S).group(1))
+    values = dict(re.findall(r"\| cancellation (digest|signature) \| `(0x[0-9a-f]+)` \|", text))
+    example, _ = _doc_example()
+    cancellation = Cancellation(
+        fields["dealId"], fields["dealVersion"], int(fields["toSupplier"]), fields["deadline"]
+    )
+    domain = example["domain"]
+    message = typed_data.cancellation_message(
+        domain["chainId"], domain["verifyingContract"], cancellation
+    )
+    by_ethers = ethers_sign(message, ANVIL_KEY_1)
+    assert by_ethers["digest"] == values["digest"] == "0x" + typed_data.digest(message).hex()
+    assert by_ethers["signature"] == values["signature"]
+    assert "0x" + typed_data.sign(message, ANVIL_KEY_1).signature.hex() == values["signature"]
+    # The escrow hashes the same struct (in its own domain).
+    ours = typed_data.cancellation_message(brownie.chain.id, escrow.address, cancellation)
+    assert escrow.hashCancellation(cancellation.as_tuple()) == "0x" + typed_data.digest(ours).hex()
 
 
 def test_doc_example_matches_ethers_and_eth_account():
     message, values = _doc_example()
+    # The documented types are the ones the escrow hashes (checked on chain just above).
+    for name, fields in (
+        ("DealOffer", typed_data.DEAL_OFFER_TYPE),
+        ("Milestone", typed_data.MILESTONE_TYPE),
+        ("Policy", typed_data.POLICY_TYPE),
+    ):
+        assert message["types"][name] == fields
     by_ethers = ethers_sign(message, ANVIL_KEY_0)
     for m in message["message"]["milestones"]:
         m["amount"] = int(m["amount"])
@@ -94,3 +139,39 @@ def test_attestation_doc_example_verifies_and_matches_ethers():
     by_ethers = ethers_sign(signed.attestation.message(), ANVIL_KEY_1)
     assert by_ethers["digest"] == digest
     assert by_ethers["signature"] == "0x" + signed.signature.hex()
+
+
+def test_amendment_doc_example_matches_ethers_and_the_escrow(escrow):
+    text = DOC.read_text()
+    doc = json.loads(re.search(r"```json amendment\n(.*?)\n```", text, re.S).group(1))
+    values = dict(re.findall(r"\| amendment (digest|signature) \| `(0x[0-9a-f]+)` \|", text))
+    example, _ = _doc_example()
+    amendment = Amendment(
+        doc["dealId"],
+        doc["dealVersion"],
+        tuple(
+            MilestoneChange(
+                c["index"],
+                ChangeAction(c["action"]),
+                Milestone(
+                    amount=int(c["terms"]["amount"]),
+                    due_at=c["terms"]["dueAt"],
+                    quorum=c["terms"]["quorum"],
+                    oracles=tuple(o for o in c["terms"]["oracles"] if o),
+                    requirements_hash=bytes.fromhex(c["terms"]["requirementsHash"][2:]),
+                ),
+            )
+            for c in doc["changes"]
+        ),
+        doc["deadline"],
+    )
+    domain = example["domain"]
+    message = typed_data.amendment_message(
+        domain["chainId"], domain["verifyingContract"], amendment
+    )
+    by_ethers = ethers_sign(message, ANVIL_KEY_1)
+    assert by_ethers["digest"] == values["digest"] == "0x" + typed_data.digest(message).hex()
+    assert by_ethers["signature"] == values["signature"]
+    # The escrow hashes the same struct (in its own domain).
+    ours = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
+    assert escrow.hashAmendment(amendment.as_tuple()) == "0x" + typed_data.digest(ours).hex()

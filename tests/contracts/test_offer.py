@@ -4,6 +4,7 @@ import brownie
 from helpers import DAY, USD, milestones, now, reverts, sign_offer, sign_permit
 
 from backend.terms import DealOffer, DealStatus
+from scripts.deploy import deploy_escrow
 
 
 def _offer(buyer, supplier, ops, nonce=1, **changes) -> DealOffer:
@@ -114,9 +115,8 @@ def test_high_s_signature_is_refused(escrow, buyer, supplier, ops):
 
 
 def test_offer_for_another_escrow_is_refused(escrow, stable, buyer, supplier, ops, deployer):
-    from brownie import MilestoneEscrow
 
-    other = MilestoneEscrow.deploy(stable, {"from": deployer})
+    other = deploy_escrow(stable, deployer)
     offer = _offer(buyer, supplier, ops)
     with reverts("InvalidSupplierSignature"):
         escrow.acceptOffer(offer.as_tuple(), sign_offer(other, supplier, offer), 0, {"from": buyer})

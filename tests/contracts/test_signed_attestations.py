@@ -4,6 +4,7 @@ import brownie
 from helpers import USD, reverts, signed_attestation
 
 from backend.terms import MilestoneStatus
+from scripts.deploy import deploy_escrow
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -53,9 +54,8 @@ def test_signature_for_another_chain_is_refused(escrow, inspector, stranger, act
 def test_signature_for_another_escrow_is_refused(
     escrow, stable, inspector, stranger, deployer, active_deal
 ):
-    from brownie import MilestoneEscrow
 
-    twin = MilestoneEscrow.deploy(stable, {"from": deployer})
+    twin = deploy_escrow(stable, deployer)
     signed = signed_attestation(escrow, inspector, active_deal.id, 0, escrow=twin.address)
     with reverts("InvalidAttestationSignature"):
         escrow.submitAttestation(signed.as_tuple(), {"from": stranger})

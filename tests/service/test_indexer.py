@@ -4,12 +4,21 @@ no missed event; /deals serves it."""
 
 import brownie
 import pytest
-from helpers import USD, fund_fully, milestones
+from helpers import DAY, USD, fund_fully, milestones, now
 
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, MilestoneRow, make_sessionmaker
 from backend.indexer import Indexer
 from backend.settings import Settings
+from backend.terms import (
+    Amendment,
+    Cancellation,
+    ChangeAction,
+    Milestone,
+    MilestoneChange,
+    MilestoneStatus,
+    Policy,
+)
 
 EVIDENCE = brownie.web3.keccak(text="bill of lading")
 
@@ -60,12 +69,11 @@ def _assert_matches_chain(sessions, escrow, deal_id):
         )
         assert row.status == ["None", "Proposed", "Accepted", "Active", "Cancelled"][view["status"]]
         assert int(row.total) == view["total"] and int(row.funded) == view["total"]
-        names = ["None", "Pending", "Released", "Refunded", "Rejected"]
         for i in range(view["milestoneCount"]):
-            assert (
-                db.get(MilestoneRow, (deal_id, i)).status
-                == names[escrow.getMilestone(deal_id, i)["status"]]
-            )
+            on_chain = escrow.getMilestone(deal_id, i)
+            row_i = db.get(MilestoneRow, (deal_id, i))
+            assert row_i.status == MilestoneStatus(on_chain["status"]).name.title()
+            assert row_i.due_at == on_chain["dueAt"]
 
 
 def test_index_matches_the_chain(index, escrow, history):
@@ -138,3 +146,85 @@ def test_deals_routes_serve_the_index(make_client, escrow, buyer, supplier, stra
 
 def history_start(escrow) -> int:
     return escrow.tx.block_number if escrow.tx else 0
+
+
+def _sleep_past(escrow, deal_id, index):
+    due = escrow.getMilestone(deal_id, index)["dueAt"]
+    brownie.chain.sleep(due - brownie.chain[-1].timestamp + 1)
+    brownie.chain.mine()
+
+
+def test_index_follows_disputes_retention_and_cancellation(
+    index, escrow, stable, buyer, supplier, inspector, arbiter, stranger, ops, create_deal
+):
+    """Examination, a ruling, a default, a retained holdback paid after the warranty, and a
+    second deal ended by agreement: every row matches the chain, and the amounts released and
+    refunded are what the parties received."""
+    from backend import typed_data
+
+    make, sessions = index
+    policy = Policy(
+        examination_window=2 * DAY,
+        ruling_period=3 * DAY,
+        warranty_period=30 * DAY,
+        retention_bps=1_000,
+    )
+    terms = milestones([100 * USD, 200 * USD, 300 * USD], [(ops.inspector,)] * 3)
+    deal = create_deal(terms, policy=policy)
+    fund_fully(escrow, stable, buyer, deal.id)
+    escrow.attest(deal.id, 0, EVIDENCE, {"from": inspector})
+    escrow.openDispute(deal.id, 0, {"from": buyer})
+    escrow.rule(deal.id, 0, 70 * USD, {"from": arbiter})  # 70 / 30
+    escrow.attest(deal.id, 1, EVIDENCE, {"from": inspector})
+    escrow.waiveExamination(deal.id, 1, {"from": buyer})  # 180 paid, 20 held
+    escrow.reject(deal.id, 2, EVIDENCE, {"from": inspector})
+    escrow.openDispute(deal.id, 2, {"from": supplier})
+    make().sync()
+    _assert_matches_chain(sessions, escrow, deal.id)  # mid-way: Retained, Disputed
+    _sleep_past(escrow, deal.id, 2)
+    escrow.settleDispute(deal.id, 2, {"from": stranger})  # default: refunded
+    _sleep_past(escrow, deal.id, 1)
+    escrow.releaseRetention(deal.id, 1, {"from": stranger})
+
+    other = create_deal(milestones([50 * USD, 60 * USD], [(ops.inspector,)] * 2))
+    fund_fully(escrow, stable, buyer, other.id)
+    escrow.attest(other.id, 0, EVIDENCE, {"from": inspector})
+    # A change order: one more milestone (40), and M1 ten days later. The buyer pays in 40.
+    m1 = escrow.getMilestone(other.id, 1)
+    later = Milestone(60 * USD, m1["dueAt"] + 10 * DAY, 1, (ops.inspector,), b"\x01" * 32)
+    extra = Milestone(40 * USD, m1["dueAt"] + 20 * DAY, 1, (ops.inspector,), b"\x02" * 32)
+    amendment = Amendment(
+        other.id,
+        1,
+        (
+            MilestoneChange(1, ChangeAction.EDIT, later),
+            MilestoneChange(2, ChangeAction.ADD, extra),
+        ),
+        now() + DAY,
+    )
+    message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
+    stable.mint(buyer, 40 * USD, {"from": buyer})
+    stable.approve(escrow, 40 * USD, {"from": buyer})
+    escrow.amend(
+        amendment.as_tuple(),
+        typed_data.sign(message, supplier.private_key).signature,
+        {"from": buyer},
+    )
+    make().sync()
+    _assert_matches_chain(sessions, escrow, other.id)
+    cancellation = Cancellation(other.id, 2, 10 * USD, now() + DAY)
+    message = typed_data.cancellation_message(brownie.chain.id, escrow.address, cancellation)
+    signature = typed_data.sign(message, supplier.private_key).signature
+    escrow.cancelByAgreement(cancellation.as_tuple(), signature, {"from": buyer})
+
+    make().sync()
+    for deal_id in (deal.id, other.id):
+        _assert_matches_chain(sessions, escrow, deal_id)
+    with sessions() as db:
+        first, second = db.get(DealRow, deal.id), db.get(DealRow, other.id)
+        assert (int(first.released), int(first.refunded)) == (270 * USD, 330 * USD)
+        assert (int(second.released), int(second.refunded)) == (60 * USD, 90 * USD)
+        assert second.status == "Cancelled"
+        assert db.get(MilestoneRow, (other.id, 1)).due_at == m1["dueAt"] + 10 * DAY
+    assert stable.balanceOf(supplier) == 330 * USD
+    assert stable.balanceOf(buyer) == 420 * USD

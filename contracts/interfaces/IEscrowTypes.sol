@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+/// @title The escrow's types, events and errors, shared by its two halves
+/// ({IMilestoneEscrow}: the hot path; {IEscrowExtension}: the rest of the lifecycle). Clients
+/// use {IEscrow}, which is both at one address.
+interface IEscrowTypes {
+    enum DealStatus {
+        None,
+        Proposed,
+        Accepted,
+        Active,
+        Cancelled
+    }
+
+    /// @dev New values go at the end: clients decode these numbers.
+    enum MilestoneStatus {
+        None,
+        Pending, // awaiting its oracles' verdicts; refundable after dueAt
+        Released, // paid to the payee in full
+        Refunded, // paid back to the buyer in full
+        Rejected, // its oracles put the quorum out of reach; refundable after dueAt
+        Examining, // quorum met; the buyer may dispute until dueAt, then anyone releases
+        Disputed, // the arbiter rules by dueAt, else the default applies
+        Retained, // released but for the holdback, which is paid after dueAt (the warranty)
+        Settled, // divided between payee and buyer (ruling, default, or cancellation)
+        Removed // taken out by a change order
+    }
+
+    /// @notice Optional terms of a deal beyond its milestones. All zero: release on quorum,
+    /// disputes ruled within DEFAULT_RULING_PERIOD, no retention.
+    /// @param examinationWindow Seconds after a milestone's quorum during which the buyer may
+    /// dispute it; silence releases it. 0: released on quorum.
+    /// @param rulingPeriod Seconds the arbiter has to rule on a dispute (0: the default).
+    /// @param warrantyPeriod Seconds the holdback is kept after release.
+    /// @param retentionBps Share of each milestone held back after release, in basis points.
+    struct Policy {
+        uint32 examinationWindow;
+        uint32 rulingPeriod;
+        uint32 warrantyPeriod;
+        uint16 retentionBps;
+    }
+
+    /// @notice The terms of one milestone, as given to {createDeal}.
+    /// @param amount Token amount paid on release (token units, with the token's decimals).
+    /// @param dueAt Unix time after which the buyer may take an unpaid milestone back.
+    /// @param quorum How many of `oracles` must attest before release (1..number of oracles).
+    /// @param oracles Operator ids allowed to attest, packed to the front; 0 marks an unused slot.
+    /// @param requirementsHash sha256 of the evidence-requirements document (what the oracles
+    /// must see before attesting); it is anchored in {DealCreated}, not stored.
+    struct MilestoneTerms {
+        uint96 amount;
+        uint40 dueAt;
+        uint8 quorum;
+        uint32[3] oracles;
+        bytes32 requirementsHash;
+    }
+
+    /// @notice A deal offered by its supplier off chain (EIP-712 typed data `DealOffer`, see
+    /// docs/typed-data.md), accepted and funded by its buyer in one transaction.
+    /// @param nonce Any unused number of the supplier's (unordered, like Permit2): each offer
+    /// can be accepted once, and the supplier can withdraw it with {cancelOffer}.
+    /// @param deadline Unix time after which the offer can no longer be accepted.
+    struct DealOffer {
+        address buyer;
+        address supplier;
+        uint32 arbiter;
+        Policy policy;
+        MilestoneTerms[] milestones;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice An oracle's verdict on one milestone, signed off chain (EIP-712 `Attestation`,
+    /// see docs/attestations.md) and submitted by anyone.
+    /// @param dealVersion The deal's version the oracle saw; an amended deal needs a new one.
+    /// @param met true: the milestone is met; false: it is not (with the evidence of why).
+    /// @param deadline Unix time after which the signature can no longer be submitted.
+    struct Attestation {
+        uint256 dealId;
+        uint256 milestone;
+        uint16 dealVersion;
+        bool met;
+        bytes32 evidenceHash;
+        uint256 deadline;
+    }
+
+    /// @notice An attestation with its signer (an operator key: EOA or EIP-1271 contract) and
+    /// signature (65-byte ECDSA with low s, or whatever the contract key accepts).
+    struct SignedAttestation {
+        Attestation attestation;
+        address signer;
+        bytes signature;
+    }
+
+    /// @notice Both parties agree to end an Active deal: of what the escrow still holds for it,
+    /// `toSupplier` goes to the payee and the rest to the buyer (EIP-712 `Cancellation`). The
+    /// party who submits it signs by sending the transaction; the other signs this.
+    struct Cancellation {
+        uint256 dealId;
+        uint16 dealVersion;
+        uint96 toSupplier;
+        uint256 deadline;
+    }
+
+    enum ChangeAction {
+        Edit, // new terms for an open milestone (Pending or Rejected); its verdicts start over
+        Add, // a new milestone, appended: `index` must be the deal's milestone count
+        Remove // an open milestone taken out; its amount goes back to the buyer
+    }
+
+    /// @notice One change of a change order. `terms` is ignored for Remove (sign zeros).
+    struct MilestoneChange {
+        uint8 index;
+        ChangeAction action;
+        MilestoneTerms terms;
+    }
+
+    /// @notice A change order both parties agree to (EIP-712 `Amendment`): the submitter by
+    /// sending it, the other by signing it. Applies to the deal at `dealVersion` only, and
+    /// moves it to the next version: signed attestations of the old version become stale.
+    struct Amendment {
+        uint256 dealId;
+        uint16 dealVersion;
+        MilestoneChange[] changes;
+        uint256 deadline;
+    }
+
+    struct DealView {
+        address buyer;
+        address supplier;
+        uint32 arbiter;
+        DealStatus status;
+        uint16 version;
+        uint8 milestoneCount;
+        uint96 total;
+        uint96 unfunded;
+        address payee; // where payouts to the supplier side go (see assignPayments)
+    }
+
+    struct MilestoneView {
+        uint96 amount;
+        uint40 dueAt;
+        MilestoneStatus status;
+        uint8 quorum;
+        uint8 attestations;
+        uint8 rejections;
+        uint32[3] oracles;
+        bool[3] attested;
+        bool[3] rejected;
+    }
+
+    /// @notice A deal was created, in `status` Proposed (awaiting the supplier) or Accepted (by
+    /// the supplier, as creator or as signer of the offer). The event carries every term, so an
+    /// indexer needs no further call: `milestones[i]` packs milestone i's terms into one word,
+    /// from the least significant bit: amount (96 bits) | dueAt (40) | quorum (8) | oracles[0]
+    /// (32) | oracles[1] (32) | oracles[2] (32); `requirements[i]` is its requirementsHash.
+    event DealCreated(
+        uint256 indexed dealId,
+        address indexed buyer,
+        address indexed supplier,
+        uint32 arbiter,
+        DealStatus status,
+        uint96 total,
+        uint256[] milestones,
+        bytes32[] requirements
+    );
+    /// @notice The supplier accepted a deal its buyer proposed.
+    event DealAccepted(uint256 indexed dealId, address indexed by);
+    /// @notice The supplier withdrew an unaccepted offer.
+    event OfferCancelled(address indexed supplier, uint256 nonce);
+    /// @notice `credited` tokens (measured by balance change) were added to the deal;
+    /// `remaining == 0` means the deal is fully funded and now Active.
+    event DealFunded(uint256 indexed dealId, address indexed from, uint96 credited, uint96 remaining);
+    /// @notice The deal was called off before it became Active; `refunded` went back to the buyer.
+    event DealCancelled(uint256 indexed dealId, address indexed by, uint96 refunded);
+    /// @notice A change order moved the deal to `version`. The escrow took `added` more from
+    /// the buyer, or gave `removed` back, whichever is larger by the difference; `total` is
+    /// the deal's new total. Each change has its own MilestoneAmended.
+    event DealAmended(uint256 indexed dealId, uint16 version, uint96 added, uint96 removed, uint96 total);
+    /// @notice Milestone `index` was edited, added or removed by a change order; `terms` packs
+    /// the new terms as DealCreated does (0 for a removal).
+    event MilestoneAmended(
+        uint256 indexed dealId, uint256 index, ChangeAction action, uint256 terms, bytes32 requirementsHash
+    );
+    /// @notice The deal's optional terms (emitted at creation when any is set).
+    event DealPolicySet(uint256 indexed dealId, Policy policy);
+    /// @notice Both parties ended the deal: of the `held` tokens, `toSupplier` went to the
+    /// payee and the rest to the buyer; every open milestone is now Settled.
+    event DealCancelledByAgreement(uint256 indexed dealId, uint96 held, uint96 toSupplier);
+    /// @notice From now on the deal's payouts to the supplier go to `to` (a receivable assigned,
+    /// e.g. to a financier), by `from`, the payee until now.
+    event PaymentsAssigned(uint256 indexed dealId, address indexed from, address indexed to);
+    /// @notice Operator `operatorId`, signing with `signer`, attested that milestone `index` is
+    /// met, with the sha256 of its evidence document.
+    event MilestoneAttested(
+        uint256 indexed dealId,
+        uint32 indexed operatorId,
+        uint256 index,
+        address signer,
+        bytes32 evidenceHash
+    );
+    /// @notice Operator `operatorId` found milestone `index` not met, with the sha256 of its
+    /// evidence; `blocked` is true when this verdict put the quorum out of reach (Rejected).
+    event MilestoneRejected(
+        uint256 indexed dealId,
+        uint32 indexed operatorId,
+        uint256 index,
+        address signer,
+        bytes32 evidenceHash,
+        bool blocked
+    );
+    /// @notice A batched attestation was not applied; `reason` is the custom error it would have
+    /// reverted with (e.g. AlreadyAttested, AttestationExpired). Only {submitAttestations}.
+    event AttestationSkipped(
+        uint256 indexed dealId, uint256 milestone, address indexed signer, bytes reason
+    );
+    /// @notice `amount` of milestone `index` went to the payee `to` (in full, or all but the
+    /// holdback when the deal has retention).
+    event MilestoneReleased(uint256 indexed dealId, address indexed to, uint256 index, uint96 amount);
+    event MilestoneRefunded(uint256 indexed dealId, address indexed to, uint256 index, uint96 amount);
+    /// @notice The milestone's quorum is met; the buyer may dispute it until `examinationEnds`.
+    event ExaminationStarted(uint256 indexed dealId, uint256 index, uint40 examinationEnds);
+    /// @notice `amount` of the milestone is held back until `warrantyEnds`.
+    event RetentionHeld(uint256 indexed dealId, uint256 index, uint96 amount, uint40 warrantyEnds);
+    /// @notice A dispute over `amount` of milestone `index`, opened by a party; the arbiter has
+    /// until `rulingDeadline`.
+    event DisputeOpened(
+        uint256 indexed dealId, uint256 index, address indexed by, uint96 amount, uint40 rulingDeadline
+    );
+    /// @notice The dispute ended: by the arbiter's ruling (`byDefault` false, `by` its key) or
+    /// by the documented default after the ruling deadline. `toSupplier` went to the payee,
+    /// `toBuyer` to the buyer.
+    event DisputeSettled(
+        uint256 indexed dealId,
+        uint256 index,
+        address indexed by,
+        bool byDefault,
+        uint96 toSupplier,
+        uint96 toBuyer
+    );
+    /// @notice A transfer to `account` failed (e.g. a token's denylist); the amount is kept for
+    /// it to {withdraw} instead of blocking the deal.
+    event PaymentDeferred(address indexed account, uint256 amount);
+    /// @notice `account` withdrew its deferred payments to `to`.
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+
+    error UnknownDeal(uint256 dealId);
+    error InvalidParties(address buyer, address supplier);
+    error NotDealParty(uint256 dealId, address caller);
+    error NotBuyer(uint256 dealId, address caller);
+    error CreatorCannotAccept(uint256 dealId, address caller);
+    error WrongDealStatus(uint256 dealId, DealStatus status);
+    error MilestoneCountOutOfRange(uint256 count, uint256 max);
+    error ZeroAmount(uint256 index);
+    error TotalTooLarge();
+    error DueDateNotInFuture(uint256 index, uint256 dueAt);
+    error InvalidQuorum(uint256 index, uint256 quorum, uint256 oracleCount);
+    error InvalidOracleList(uint256 index);
+    error UnknownMilestone(uint256 dealId, uint256 index);
+    error MilestoneNotPending(uint256 dealId, uint256 index, MilestoneStatus status);
+    error NotMilestoneOracle(uint256 dealId, uint256 index, address signer);
+    error AlreadyAttested(uint256 dealId, uint256 index, uint32 operatorId);
+    error MilestoneNotDue(uint256 dealId, uint256 index, uint256 dueAt);
+    error ZeroFunding(uint256 dealId);
+    error UnexpectedBalanceChange(uint256 requested, uint256 received);
+    error OfferExpired(uint256 deadline);
+    error AttestationExpired(uint256 deadline);
+    error InvalidAttestationSignature(address signer);
+    error StaleAttestation(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
+    error OfferNonceUsed(address supplier, uint256 nonce);
+    error InvalidSupplierSignature(address supplier);
+    error InvalidPolicy();
+    error InvalidChange(uint256 position);
+    error TopUpShort(uint256 expected, uint256 received);
+    error NotPayee(uint256 dealId, address caller);
+    error InvalidPayee();
+    error WrongMilestoneStatus(uint256 dealId, uint256 index, MilestoneStatus status);
+    error NotArbiter(uint256 dealId, address caller);
+    error DeadlinePassed(uint256 deadline);
+    error DeadlineNotPassed(uint256 deadline);
+    error SplitTooLarge(uint256 toSupplier, uint256 amount);
+    error InvalidCounterpartySignature(address signer);
+    error StaleDealVersion(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
+    error NothingToWithdraw(address account);
+
+
+}
