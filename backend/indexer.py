@@ -124,19 +124,9 @@ class Indexer:
             )
         )
         for index, (word, req) in enumerate(zip(a["milestones"], a["requirements"], strict=True)):
-            m = Milestone.unpack(word, bytes(req))
-            db.add(
-                MilestoneRow(
-                    deal_id=a["dealId"],
-                    index=index,
-                    amount=str(m.amount),
-                    due_at=m.due_at,
-                    quorum=m.quorum,
-                    oracles=list(m.oracles),
-                    requirements_hash="0x" + m.requirements_hash.hex(),
-                    status="Pending",
-                )
-            )
+            row = MilestoneRow(deal_id=a["dealId"], index=index)
+            _set_terms(row, Milestone.unpack(word, bytes(req)))
+            db.add(row)
 
     def _on_DealAccepted(self, db, a, _block, _tx):
         db.get(DealRow, a["dealId"]).status = "Accepted"
@@ -199,12 +189,8 @@ class Indexer:
             row = db.get(MilestoneRow, key)
             row.status, row.amount = "Removed", "0"
             return
-        m = Milestone.unpack(a["terms"], bytes(a["requirementsHash"]))
         row = db.get(MilestoneRow, key) or MilestoneRow(deal_id=a["dealId"], index=a["index"])
-        row.amount, row.due_at, row.quorum = str(m.amount), m.due_at, m.quorum
-        row.oracles = list(m.oracles)
-        row.requirements_hash = "0x" + m.requirements_hash.hex()
-        row.status = "Pending"
+        _set_terms(row, Milestone.unpack(a["terms"], bytes(a["requirementsHash"])))
         db.add(row)
 
     def _on_DealAmended(self, db, a, _block, _tx):
@@ -237,6 +223,14 @@ class Indexer:
         db.get(MilestoneRow, (a["dealId"], a["index"])).status = status.name.title()
         deal = db.get(DealRow, a["dealId"])
         setattr(deal, column, str(int(getattr(deal, column)) + a["amount"]))
+
+
+def _set_terms(row: MilestoneRow, m: Milestone) -> None:
+    """A milestone row from its (new) terms: Pending, as created or edited."""
+    row.amount, row.due_at, row.quorum = str(m.amount), m.due_at, m.quorum
+    row.oracles = list(m.oracles)
+    row.requirements_hash = "0x" + m.requirements_hash.hex()
+    row.status = "Pending"
 
 
 FINAL_STATUSES = {"Released", "Refunded", "Settled", "Removed"}

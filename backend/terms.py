@@ -220,13 +220,13 @@ class MilestoneChange:
         if self.terms is not None:
             terms = self.terms.as_typed()
         else:
-            terms = {
-                "amount": 0,
-                "dueAt": 0,
-                "quorum": 0,
-                "oracles": [0, 0, 0],
-                "requirementsHash": b"\x00" * 32,
-            }
+            terms = dict(
+                zip(
+                    ("amount", "dueAt", "quorum", "oracles", "requirementsHash"),
+                    EMPTY_TERMS,
+                    strict=True,
+                )
+            )
         return {"index": self.index, "action": int(self.action), "terms": terms}
 
 

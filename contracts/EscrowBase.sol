@@ -189,6 +189,21 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         }
     }
 
+    /// @dev Milestone `index` with terms `t`: Pending, no verdicts (a new one, or an edited one
+    /// whose old verdicts spoke to other terms).
+    function _storeTerms(uint256 dealId, uint256 index, MilestoneTerms calldata t) internal {
+        _milestones[dealId][index] = Milestone({
+            amount: t.amount,
+            dueAt: t.dueAt,
+            status: MilestoneStatus.Pending,
+            quorum: t.quorum,
+            verdicts: 0,
+            oracle0: t.oracles[0],
+            oracle1: t.oracles[1],
+            oracle2: t.oracles[2]
+        });
+    }
+
     /// @dev A milestone's terms in one word, as DealCreated and MilestoneAmended carry them.
     function _packTerms(MilestoneTerms calldata t) internal pure returns (uint256) {
         return uint256(t.amount) | (uint256(t.dueAt) << 96) | (uint256(t.quorum) << 136)

@@ -285,16 +285,7 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
             _checkTerms(index, t, operators);
             added += t.amount;
             // New terms, verdicts start over (they spoke to the old terms).
-            _milestones[dealId][index] = Milestone({
-                amount: t.amount,
-                dueAt: t.dueAt,
-                status: MilestoneStatus.Pending,
-                quorum: t.quorum,
-                verdicts: 0,
-                oracle0: t.oracles[0],
-                oracle1: t.oracles[1],
-                oracle2: t.oracles[2]
-            });
+            _storeTerms(dealId, index, t);
             emit MilestoneAmended(dealId, index, c.action, _packTerms(t), t.requirementsHash);
         }
         uint256 total = _total(dealId, count);

@@ -397,16 +397,7 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             MilestoneTerms calldata t = milestones[i];
             _checkTerms(i, t, operators);
             total += t.amount;
-            _milestones[dealId][i] = Milestone({
-                amount: t.amount,
-                dueAt: t.dueAt,
-                status: MilestoneStatus.Pending,
-                quorum: t.quorum,
-                verdicts: 0,
-                oracle0: t.oracles[0],
-                oracle1: t.oracles[1],
-                oracle2: t.oracles[2]
-            });
+            _storeTerms(dealId, i, t);
             packed[i] = _packTerms(t);
             requirements[i] = t.requirementsHash;
         }
