@@ -1,6 +1,7 @@
 # Task runner. `make test` and `make demo` set everything up on first run (a Python 3.11 venv
-# from requirements.lock, node_modules from package-lock.json, the solc adapter); each set-up
-# step runs again only when its inputs change, so a no-op `make setup` takes well under 2 s.
+# from requirements.lock, node_modules from package-lock.json, the solc adapter, Debian's
+# chromium for the web page tests); each set-up step runs again only when its inputs change,
+# so a no-op `make setup` takes well under 2 s.
 #
 #   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
 #   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
@@ -24,6 +25,10 @@ unexport VIRTUAL_ENV PYTHONHOME
 RPC_WARNING = ignore:rpc.$(1) should not be called directly:FutureWarning
 export PYTHONWARNINGS := $(call RPC_WARNING,snapshot),$(call RPC_WARNING,revert),$(call RPC_WARNING,mine),$(call RPC_WARNING,sleep)
 
+# The browser the web page tests drive (tests/web): Debian's chromium unless set.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
 # Stamps live inside what they describe, so deleting .venv, node_modules or .solcx resets them.
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -31,7 +36,7 @@ SOLC_STAMP := .solcx/.installed
 
 .PHONY: setup compile test demo bench serve lint lock clean distclean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
@@ -48,6 +53,9 @@ $(NODE_STAMP): package-lock.json package.json
 $(SOLC_STAMP): $(NODE_STAMP) brownie-config.yaml tools/setup-solc.sh
 	tools/setup-solc.sh
 	touch $@
+
+$(CHROMIUM):
+	tools/install-chromium.sh
 
 compile: setup
 	brownie compile

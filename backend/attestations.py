@@ -12,13 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
 from backend import typed_data
 
 FORMAT = "milestone-escrow/attestation@1"
-SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
 @dataclass(frozen=True)
@@ -152,35 +150,15 @@ def verify(
     `contract_check(signer, digest, signature)` (an on-chain `isValidSignature` call, as the
     escrow makes), a signature that is not the signer's ECDSA one is put to it instead."""
     digest = signed.attestation.digest()
-    recovered, problems = _ecdsa_problems(signed)
-    if (
-        problems
-        and contract_check is not None
-        and contract_check(signed.signer, digest, signed.signature)
-    ):
-        problems = []  # a contract key that accepts the signature, as the escrow will
+    signer, recovered, problems = typed_data.signer_among(
+        (signed.signer,), digest, signed.signature, contract_check
+    )
+    if signer is None and recovered is not None and recovered != signed.signer:
+        problems.append(f"signature is by {recovered}, not by the named signer {signed.signer}")
     now = int(time.time()) if now is None else now
     if now > signed.attestation.deadline:
         problems.append(f"deadline {signed.attestation.deadline} has passed (now {now})")
     return Verification(not problems, digest, recovered, tuple(problems))
-
-
-def _ecdsa_problems(signed: SignedAttestation) -> tuple[str | None, list[str]]:
-    problems = []
-    recovered = None
-    sig = signed.signature
-    if len(sig) != 65:
-        return None, [f"signature is {len(sig)} bytes, expected 65 (r, s, v)"]
-    if int.from_bytes(sig[32:64], "big") > SECP256K1_HALF_N:
-        problems.append("signature s is in the upper half (malleable): the escrow refuses it")
-    try:
-        signable = encode_typed_data(full_message=signed.attestation.message())
-        recovered = Account.recover_message(signable, signature=sig)
-    except Exception as exc:  # eth-keys raises several types for garbage input
-        problems.append(f"signature does not recover: {exc}")
-    if recovered is not None and recovered != signed.signer:
-        problems.append(f"signature is by {recovered}, not by the named signer {signed.signer}")
-    return recovered, problems
 
 
 def _hex32(value: str) -> bytes:

@@ -14,6 +14,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend import deployments
 from backend.settings import ROOT, Settings
+from backend.terms import DealStatus
 
 # The IEscrow interface: everything the escrow address answers (its extension included).
 ARTIFACT = ROOT / "build" / "contracts" / "IEscrow.json"
@@ -62,6 +63,7 @@ class DealParties:
     arbiter: int
     version: int
     oracles: frozenset[int]  # every operator named by any milestone
+    status: DealStatus
 
 
 class Chain:
@@ -95,9 +97,16 @@ class Chain:
     def escrow(self):
         return self.web3.eth.contract(address=self.escrow_address, abi=load_abi(self._artifact))
 
-    def deal(self, deal_id: int) -> DealParties | None:
-        """The deal's parties and oracles, or None when the escrow knows no such deal."""
-        return self._cached(("deal", deal_id), lambda: self._read_deal(deal_id))
+    def deal(self, deal_id: int, fresh: bool = False) -> DealParties | None:
+        """The deal's parties and oracles, or None when the escrow knows no such deal.
+        `fresh`: read the chain now, not a copy up to `chain_cache_seconds` old (for what
+        moves: its version and status)."""
+        return self._cached(("deal", deal_id), lambda: self._read_deal(deal_id), fresh)
+
+    def block_time(self) -> int:
+        """The latest block's timestamp: the clock the escrow checks deadlines against (a
+        deadline at or before it can no longer be met by any later block)."""
+        return self._call(lambda: self.web3.eth.get_block("latest")["timestamp"])
 
     def operator_of(self, key: str) -> int:
         return self._cached(
@@ -117,10 +126,10 @@ class Chain:
             return False  # a wallet that reverts refuses
         return bytes(answer) == ERC1271_MAGIC
 
-    def _cached(self, key: tuple, read):
+    def _cached(self, key: tuple, read, fresh: bool = False):
         now = time.monotonic()
         hit = self._cache.get(key)
-        if hit and now - hit[0] < self.settings.chain_cache_seconds:
+        if hit and not fresh and now - hit[0] < self.settings.chain_cache_seconds:
             return hit[1]
         value = read()
         self._cache[key] = (now, value)
@@ -131,12 +140,14 @@ class Chain:
             view = self._call(lambda: self.escrow.functions.getDeal(deal_id).call())
         except (ContractCustomError, ContractLogicError):
             return None
-        buyer, supplier, arbiter, _status, version, count, _total, _unfunded, _payee = view
+        buyer, supplier, arbiter, status, version, count, _total, _unfunded, _payee = view
         oracles: set[int] = set()
         for index in range(count):
             m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())
             oracles.update(o for o in m[MILESTONE_VIEW_ORACLES] if o)
-        return DealParties(deal_id, buyer, supplier, arbiter, version, frozenset(oracles))
+        return DealParties(
+            deal_id, buyer, supplier, arbiter, version, frozenset(oracles), DealStatus(status)
+        )
 
     def _call(self, fn):
         try:

@@ -145,6 +145,26 @@ class AttestationIntake(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Proposal(Base):
+    """A change order or cancellation one party of a deal signed (EIP-712 `Amendment` /
+    `Cancellation`), kept for the other party to apply on chain (`amend` /
+    `cancelByAgreement`). Whether it still applies is read from the chain, never stored."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("digest", "signer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # amendment | cancellation
+    signer: Mapped[str] = mapped_column(String(42))  # checksummed: the buyer or the supplier
+    message: Mapped[dict] = mapped_column(JSON)  # uints as decimal strings, bytes32 lowercase
+    signature: Mapped[str] = mapped_column(String)  # 0x hex; any length for EIP-1271 signers
+    digest: Mapped[str] = mapped_column(String(66), index=True)  # EIP-712 digest, 0x hex
+    deal_version: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[str] = mapped_column(String(78))  # a uint256, as a decimal string
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 def make_sessionmaker(url: str) -> sessionmaker[Session]:
     engine = create_engine(
         url, connect_args={"check_same_thread": False} if "sqlite" in url else {}

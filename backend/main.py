@@ -17,7 +17,7 @@ from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
 from backend.relayer import Relayer
-from backend.routers import attestations, deals, evidence
+from backend.routers import attestations, deals, evidence, proposals, web
 from backend.settings import Settings
 
 DESCRIPTION = """
@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(deals.router)
     app.include_router(attestations.router)
+    app.include_router(proposals.router)
+    app.include_router(web.router)
+    web.mount_pages(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
     return app
 
@@ -85,7 +88,7 @@ def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
             indexer.sync()
         except Exception:  # keep following; the next round retries the same blocks
             logging.getLogger("escrow.indexer").exception("indexer round failed")
-        stop.wait(2)
+        stop.wait(settings.indexer_interval_seconds)
 
 
 def _relay(app: FastAPI, stop: threading.Event) -> None:

@@ -26,6 +26,7 @@ ALLOWED_MEDIA_TYPES = (
 
 class Settings(BaseModel):
     rpc_url: str = "http://127.0.0.1:8545"
+    public_rpc_url: str | None = None  # the RPC the web page reads through (default: rpc_url)
     chain_id: int | None = None  # read from the RPC when not set
     deployments_dir: Path = ROOT / "deployments"
     token_symbol: str = "tUSD"  # which escrow of the deployments file (one per token)
@@ -41,6 +42,7 @@ class Settings(BaseModel):
     run_indexer: bool = False  # follow the chain in a background thread (make serve: on)
     indexer_confirmations: int = Field(default=2, ge=0)
     indexer_start_block: int = Field(default=0, ge=0)
+    indexer_interval_seconds: float = Field(default=2.0, gt=0)  # between rounds
     relayer_private_key: str | None = None  # set: relay handed-in attestations from this key
     relay_interval_seconds: float = 3.0
 

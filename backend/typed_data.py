@@ -3,6 +3,7 @@ eth-account. docs/typed-data.md documents the same types for other clients."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from eth_account import Account
@@ -10,6 +11,9 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from backend.terms import Amendment, Cancellation, DealOffer
+
+# secp256k1's n / 2: the escrow (OpenZeppelin ECDSA) refuses signatures with a larger s.
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 ESCROW_DOMAIN_NAME = "MilestoneEscrow"
 ESCROW_DOMAIN_VERSION = "1"
@@ -178,26 +182,74 @@ def sign(message: dict, private_key: str | bytes) -> Signature:
     )
 
 
+# The types each escrow message refers to (EIP712Domain aside), by primary type.
+ESCROW_TYPES = {
+    "Cancellation": {"Cancellation": CANCELLATION_TYPE},
+    "Amendment": {
+        "Amendment": AMENDMENT_TYPE,
+        "MilestoneChange": MILESTONE_CHANGE_TYPE,
+        "Milestone": MILESTONE_TYPE,
+    },
+}
+
+
+def escrow_message(primary_type: str, chain_id: int, escrow: str, message: dict) -> dict:
+    """The full EIP-712 message of `primary_type` (a key of ESCROW_TYPES) in the escrow's
+    domain; `message` has that struct's fields (uints as ints, bytes32 as bytes or 0x hex)."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN, **ESCROW_TYPES[primary_type]},
+        "primaryType": primary_type,
+        "domain": escrow_domain(chain_id, escrow),
+        "message": message,
+    }
+
+
 def cancellation_message(chain_id: int, escrow: str, cancellation: Cancellation) -> dict:
     """The full EIP-712 message the other party signs to end a deal by agreement."""
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN, "Cancellation": CANCELLATION_TYPE},
-        "primaryType": "Cancellation",
-        "domain": escrow_domain(chain_id, escrow),
-        "message": cancellation.as_typed(),
-    }
+    return escrow_message("Cancellation", chain_id, escrow, cancellation.as_typed())
 
 
 def amendment_message(chain_id: int, escrow: str, amendment: Amendment) -> dict:
     """The full EIP-712 message the other party signs for a change order."""
-    return {
-        "types": {
-            "EIP712Domain": EIP712_DOMAIN,
-            "Amendment": AMENDMENT_TYPE,
-            "MilestoneChange": MILESTONE_CHANGE_TYPE,
-            "Milestone": MILESTONE_TYPE,
-        },
-        "primaryType": "Amendment",
-        "domain": escrow_domain(chain_id, escrow),
-        "message": amendment.as_typed(),
-    }
+    return escrow_message("Amendment", chain_id, escrow, amendment.as_typed())
+
+
+def ecdsa_recover(digest: bytes, signature: bytes) -> tuple[str | None, list[str]]:
+    """The address whose key signed `digest`, and what the escrow's ECDSA check (OpenZeppelin
+    `tryRecover`) refuses in the signature: anything but 65 bytes r || s || v, `v` other than
+    27 or 28, `s` in the upper half (malleable). (None, problems) when nothing recovers."""
+    if len(signature) != 65:
+        return None, [f"signature is {len(signature)} bytes, expected 65 (r, s, v)"]
+    problems = []
+    if int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_N:
+        problems.append("signature s is in the upper half (malleable): the escrow refuses it")
+    if signature[64] not in (27, 28):
+        problems.append(f"signature v is {signature[64]}: the escrow takes 27 or 28")
+    try:
+        recovered = Account._recover_hash(digest, signature=signature)
+    except Exception as exc:  # eth-keys raises several types for garbage input
+        return None, [*problems, f"signature does not recover: {exc}"]
+    return recovered, problems
+
+
+def signer_among(
+    candidates: Iterable[str],
+    digest: bytes,
+    signature: bytes,
+    contract_check: Callable[[str, bytes, bytes], bool] | None = None,
+) -> tuple[str | None, str | None, list[str]]:
+    """Which of `candidates` signed `digest`, as the escrow checks a signature for an address
+    (EscrowBase._isValidSignature): a clean ECDSA signature (ecdsa_recover) that recovers to
+    it, else, given `contract_check(address, digest, signature)` (an on-chain
+    `isValidSignature` call, Chain.accepts_signature), a contract (EIP-1271) that accepts it.
+    Returns (that candidate or None, the ECDSA-recovered address or None, the ECDSA
+    signature's problems); no candidate and no problems: a clean signature by someone else."""
+    candidates = tuple(candidates)
+    recovered, problems = ecdsa_recover(digest, signature)
+    if not problems and recovered in candidates:
+        return recovered, recovered, []
+    if contract_check is not None:
+        for candidate in candidates:
+            if contract_check(candidate, digest, signature):
+                return candidate, recovered, []
+    return None, recovered, problems

@@ -95,6 +95,10 @@ class EvidenceService:
             rpc_url=web3.provider.endpoint_uri,
             escrow_address=escrow.address,
             data_dir=Path(tempfile.mkdtemp(prefix="demo-service-")),
+            # the deal index behind the web page, which the demo's last line points to
+            run_indexer=True,
+            indexer_confirmations=0,
+            indexer_interval_seconds=0.5,
         )
         self.server = BackgroundServer(settings)
         self.url = self.server.url
@@ -117,6 +121,18 @@ class EvidenceService:
         meta = r.json()
         print(f"           pinned {name} ({meta['size']} B, {meta['media_type']}): {meta['cid']}")
         return bytes.fromhex(meta["sha256"])
+
+    def wait_indexed(self, deal_id: int, released: int, timeout: float = 30) -> None:
+        """Until the service's index has caught up with the chain (the web page reads it)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.http.get(f"/deals/{deal_id}")
+            if r.status_code == 200 and r.json()["released"] == str(released):
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"the service did not index deal {deal_id} within {timeout} s")
 
     def close(self) -> None:
         self.http.close()
@@ -309,10 +325,10 @@ def main() -> None:
         escrow.releaseRetention(deal_id, index, {"from": relayer}, silent=True)
     t.log("warranties over: the four holdbacks are paid out")
 
-    service.close()
     paid = token.balanceOf(supplier)
     refunded = token.balanceOf(buyer)
     statuses = [status(i) for i in range(5)]
+    service.wait_indexed(deal_id, paid)
     print()
     print(
         f"Totals: supplier paid {usd(paid).strip()} tUSD (4 milestones in full, 70% of M3); "
@@ -323,3 +339,23 @@ def main() -> None:
     assert statuses == ["released", "released", "settled", "released", "released"], statuses
     assert (paid, refunded) == (102_500 * UNIT, 7_500 * UNIT)
     assert token.balanceOf(escrow) == 0
+    show_page(service, deal_id, {"buyer": buyer, "supplier": supplier})
+    service.close()
+
+
+def show_page(service, deal_id: int, parties: dict) -> None:
+    """The deal's web page. From a terminal, the chain and the service stay up until Enter, so
+    the page can be opened; a wallet on the local chain can import the parties' throwaway keys
+    to act as them. Without a terminal (CI), the demo ends here."""
+    import sys
+
+    print(f"\nDeal page: {service.url}/app/#/deal/{deal_id}")
+    if not sys.stdin.isatty():
+        return
+    print(f"Wallet network: chain {chain.id}, RPC {web3.provider.endpoint_uri}; local keys:")
+    for role, account in parties.items():
+        print(f"  {role:<9} {account.address}  {account.private_key}")
+    try:
+        input("The page stays up until you press Enter. ")
+    except (EOFError, KeyboardInterrupt):
+        pass

@@ -1,0 +1,708 @@
+// The pages: my deals (#/), a new deal (#/new), one deal (#/deal/ID). Hash routing, so the
+// service serves one static index.html.
+import {
+  DEAL_STATUS, MILESTONE_STATUS, UserError, api, chainTime, connect, escrowDomain, ethers,
+  explain, initWallet, loadDeployment, onWalletChange, send, signTyped, state, switchNetwork,
+  tokenFor, walletProblem,
+} from "./chain.js";
+import {
+  addressTag, clearNotices, dateInput, endOfDay, formatAmount, formatTime, h, notify,
+  parseAmount, relative, replace,
+} from "./ui.js";
+
+const main = () => document.getElementById("main");
+const amount = (value) => `${formatAmount(value, state.token.decimals)} ${state.token.symbol}`;
+const me = () => state.wallet.account;
+const same = (a, b) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+const DAY = 86400;
+const MAX_UINT96 = (1n << 96n) - 1n;
+const ZERO_HASH = "0x" + "00".repeat(32);
+
+// ---------------------------------------------------------------------------------- shell
+
+async function start() {
+  try {
+    await loadDeployment();
+  } catch (error) {
+    replace(main(), h("div.notice.error", { role: "alert" }, `This page cannot reach its escrow: ${error.message}`));
+    return;
+  }
+  try {
+    await initWallet();
+  } catch (error) {
+    notify("error", explain(error).message);
+  }
+  onWalletChange(() => {
+    renderWallet();
+    route();
+  });
+  window.addEventListener("hashchange", () => {
+    clearNotices();
+    route();
+  });
+  renderWallet();
+  route();
+}
+
+function renderWallet() {
+  const bar = document.getElementById("wallet");
+  const w = state.wallet;
+  const network = h("span.network", `chain ${state.config.chain_id} · ${state.token.symbol}`);
+  if (!w.eip1193) {
+    replace(bar, network, h("span.muted", "no wallet: read-only"));
+  } else if (!w.account) {
+    replace(bar, network, h("button#connect.primary", { type: "button", onclick: act(connect) }, "Connect wallet"));
+  } else {
+    replace(bar, network, addressTag(w.account));
+  }
+  const banner = document.getElementById("network-banner");
+  const wrong = w.account && w.chainId !== state.config.chain_id;
+  banner.hidden = !wrong;
+  document.body.classList.toggle("wrong-network", !!wrong);
+  if (wrong) {
+    replace(
+      banner,
+      h("span", walletProblem()),
+      h("button#switch-network", { type: "button", onclick: act(switchNetwork) }, "Switch network"),
+    );
+  }
+}
+
+/** Wraps a handler: disables its button while it runs, shows what it threw. */
+function act(fn, { done } = {}) {
+  return async (event) => {
+    event?.preventDefault?.();
+    const button = event?.currentTarget instanceof HTMLButtonElement ? event.currentTarget : event?.submitter;
+    if (button) button.disabled = true;
+    try {
+      await fn(event);
+      if (done) notify("ok", done);
+    } catch (error) {
+      notify("error", explain(error).message);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  };
+}
+
+function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const deal = /^\/deal\/(\d+)$/.exec(hash);
+  if (deal) return showDeal(BigInt(deal[1]));
+  if (hash === "/new") return showNewDeal();
+  return showMyDeals();
+}
+
+function actionable() {
+  return walletProblem() === null;
+}
+
+// ------------------------------------------------------------------------------- my deals
+
+async function showMyDeals() {
+  const view = replace(main(), h("h1", "My deals"));
+  const open = h(
+    "form.inline#open-deal",
+    { onsubmit: (e) => { e.preventDefault(); location.hash = `#/deal/${e.target.deal.value}`; } },
+    h("label", "Open deal #", h("input", { name: "deal", type: "number", min: 1, required: true })),
+    h("button", { type: "submit" }, "Open"),
+  );
+  if (!me()) {
+    view.append(h("p.muted", walletProblem()), open);
+    return;
+  }
+  view.append(h("p", h("a.button.primary#new-deal-link", { href: "#/new" }, "New deal")), open);
+  let deals;
+  try {
+    deals = await api(`/deals?party=${me()}`);
+  } catch (error) {
+    view.append(h("div.notice.error", { role: "alert" }, error.message));
+    return;
+  }
+  if (!deals.length) {
+    view.append(h("p.muted#no-deals", "No deals yet where this account is the buyer or the supplier."));
+    return;
+  }
+  view.append(
+    h(
+      "table.deals#deal-list",
+      h("thead", h("tr", ["Deal", "You are", "Counterparty", "Status", "Total", "Funded", "Paid out", "Refunded"].map((t) => h("th", t)))),
+      h(
+        "tbody",
+        deals.map((d) => {
+          const buyer = same(d.buyer, me());
+          return h(
+            "tr",
+            { dataset: { deal: d.deal_id } },
+            h("td", h("a", { href: `#/deal/${d.deal_id}` }, `#${d.deal_id}`)),
+            h("td", buyer ? "buyer" : "supplier"),
+            h("td", addressTag(buyer ? d.supplier : d.buyer)),
+            h("td", h(`span.status.${d.status.toLowerCase()}`, d.status)),
+            h("td.num", amount(d.total)),
+            h("td.num", amount(d.funded)),
+            h("td.num", amount(d.released)),
+            h("td.num", amount(d.refunded)),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------------------- new deal
+
+async function showNewDeal() {
+  const now = await chainTime();
+  const milestones = h("div#milestones");
+  const form = h(
+    "form#new-deal.card",
+    { onsubmit: act(() => createDeal(form)) },
+    h("h1", "New deal"),
+    h(
+      "fieldset",
+      h("legend", "Parties"),
+      h("label.radio", h("input", { type: "radio", name: "role", value: "buyer", checked: true }), "I am the buyer (the supplier accepts next)"),
+      h("label.radio", h("input", { type: "radio", name: "role", value: "supplier" }), "I am the supplier (the deal is accepted; the buyer funds next)"),
+      h("label", "Counterparty address", h("input", { name: "counterparty", required: true, placeholder: "0x…", autocomplete: "off" })),
+      h("label", "Arbiter (operator id)", h("input", { name: "arbiter", type: "number", min: 1, required: true }), h("span.hint#arbiter-name")),
+    ),
+    h(
+      "fieldset",
+      h("legend", "Policy"),
+      h("label", "Examination window (days, 0: pay on attestation)", h("input", { name: "examination", type: "number", min: 0, step: "any", value: 0 })),
+      h("label", "Ruling period (days, empty: 30)", h("input", { name: "ruling", type: "number", min: 0, step: "any" })),
+      h("label", "Retention (% held back)", h("input", { name: "retention", type: "number", min: 0, max: 100, step: "0.01", value: 0 })),
+      h("label", "Warranty (days the holdback is kept)", h("input", { name: "warranty", type: "number", min: 0, step: "any", value: 0 })),
+    ),
+    h(
+      "fieldset",
+      h("legend", `Milestones (amounts in ${state.token.symbol})`),
+      milestones,
+      h("button#add-milestone", { type: "button", onclick: () => milestones.append(milestoneRow(now, milestones.children.length)) }, "+ Milestone"),
+    ),
+    h("button#create-deal.primary", { type: "submit" }, "Create deal"),
+  );
+  milestones.append(milestoneRow(now, 0));
+  form.arbiter.addEventListener("change", () => describeOperator(form.arbiter.value, document.getElementById("arbiter-name")));
+  replace(main(), form);
+}
+
+function milestoneRow(now, index) {
+  const row = h(
+    "div.milestone-input",
+    h("strong", `M${index + 1}`),
+    h("label", "Amount", h("input", { name: "amount", required: true, inputmode: "decimal" })),
+    h("label", "Due", h("input", { name: "due", type: "date", required: true, value: dateInput(Number(now) + 30 * DAY) })),
+    h("label", "Oracles (operator ids)", h("input", { name: "oracles", required: true, placeholder: "1, 2" })),
+    h("label", "Quorum", h("input", { name: "quorum", type: "number", min: 1, max: 3, value: 1, required: true })),
+    h("label.wide", "Evidence requirements", h("input", { name: "requirements", placeholder: "e.g. inspection report, AQL 2.5" })),
+    h("button.remove", { type: "button", onclick: () => row.remove() }, "Remove"),
+  );
+  return row;
+}
+
+async function describeOperator(id, target) {
+  try {
+    const op = await state.escrow.getOperator(BigInt(id));
+    replace(target, `${op.name || "unnamed"} (${op.activeKeys} active key${op.activeKeys === 1n ? "" : "s"})`);
+  } catch {
+    replace(target, "not a registered operator");
+  }
+}
+
+function readMilestone(row, index) {
+  const label = `M${index + 1}`;
+  const oracles = row.querySelector("[name=oracles]").value.split(/[\s,]+/).filter(Boolean).map((s) => {
+    if (!/^\d+$/.test(s) || s === "0") throw new UserError(`${label}: "${s}" is not an operator id`);
+    return Number(s);
+  });
+  if (oracles.length < 1 || oracles.length > 3) throw new UserError(`${label}: name one to three oracles`);
+  const quorum = Number(row.querySelector("[name=quorum]").value);
+  if (!(quorum >= 1 && quorum <= oracles.length)) {
+    throw new UserError(`${label}: the quorum must be between 1 and the number of oracles (${oracles.length})`);
+  }
+  const value = parseAmount(row.querySelector("[name=amount]").value, state.token.decimals, `${label} amount`);
+  if (value === 0n || value > MAX_UINT96) throw new UserError(`${label}: the amount must be above zero`);
+  const requirements = row.querySelector("[name=requirements]").value.trim();
+  return {
+    amount: value,
+    dueAt: BigInt(endOfDay(row.querySelector("[name=due]").value)),
+    quorum,
+    oracles: [...oracles, 0, 0].slice(0, 3),
+    requirementsHash: requirements ? ethers.sha256(ethers.toUtf8Bytes(requirements)) : ZERO_HASH,
+  };
+}
+
+function days(text, what) {
+  if (text === "" || text === undefined) return 0;
+  const n = Number(text);
+  if (!(n >= 0) || n * DAY > 0xffffffff) throw new UserError(`${what}: not a number of days`);
+  return Math.round(n * DAY);
+}
+
+async function createDeal(form) {
+  if (!actionable()) throw new UserError(walletProblem());
+  const counterparty = form.counterparty.value.trim();
+  if (!ethers.isAddress(counterparty)) throw new UserError("The counterparty is not a valid address.");
+  if (same(counterparty, me())) throw new UserError("The counterparty must be another account than yours.");
+  const buyerRole = form.role.value === "buyer";
+  const buyer = buyerRole ? me() : ethers.getAddress(counterparty);
+  const supplier = buyerRole ? ethers.getAddress(counterparty) : me();
+  const arbiter = Number(form.arbiter.value);
+  const rows = [...form.querySelectorAll(".milestone-input")];
+  if (!rows.length) throw new UserError("Add at least one milestone.");
+  const milestones = rows.map(readMilestone);
+  const now = await chainTime();
+  milestones.forEach((m, i) => {
+    if (m.dueAt <= now) throw new UserError(`M${i + 1}: the due date must be in the future`);
+  });
+  const retention = Number(form.retention.value || 0);
+  if (!(retention >= 0 && retention <= 100)) throw new UserError("Retention must be between 0 and 100 %.");
+  const policy = {
+    examinationWindow: days(form.examination.value, "Examination window"),
+    rulingPeriod: days(form.ruling.value, "Ruling period"),
+    warrantyPeriod: days(form.warranty.value, "Warranty"),
+    retentionBps: Math.round(retention * 100),
+  };
+  const receipt = await send("Creating the deal", (escrow) =>
+    escrow.createDeal(buyer, supplier, arbiter, policy, milestones),
+  );
+  const created = receipt.logs
+    .map((log) => { try { return state.iface.parseLog(log); } catch { return null; } })
+    .find((log) => log?.name === "DealCreated");
+  notify("ok", `Deal #${created.args.dealId} created.`);
+  location.hash = `#/deal/${created.args.dealId}`;
+}
+
+// ------------------------------------------------------------------------------- one deal
+
+async function loadDeal(id) {
+  let deal;
+  try {
+    deal = await state.escrow.getDeal(id);
+  } catch (error) {
+    const e = explain(error);
+    throw new UserError(e.message.includes("UnknownDeal") ? `There is no deal #${id} on this escrow.` : e.message);
+  }
+  const count = Number(deal.milestoneCount);
+  const [policy, payee, now, milestones, index, proposals] = await Promise.all([
+    state.escrow.getPolicy(id),
+    state.escrow.payeeOf(id),
+    chainTime(),
+    Promise.all([...Array(count).keys()].map((i) => state.escrow.getMilestone(id, i))),
+    api(`/deals/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
+    api(`/deals/${id}/proposals`).catch(() => []),
+  ]);
+  const ids = new Set([deal.arbiter, ...milestones.flatMap((m) => [...m.oracles])].filter((o) => o !== 0n));
+  const operators = new Map(
+    await Promise.all([...ids].map((o) => state.escrow.getOperator(o).then((v) => [o, v.name], () => [o, "?"]))),
+  );
+  return { id, deal, policy, payee, now, milestones, index, proposals, operators };
+}
+
+async function showDeal(id) {
+  const view = replace(main(), h("p.muted", `Loading deal #${id}…`));
+  let d;
+  try {
+    d = await loadDeal(id);
+  } catch (error) {
+    replace(view, h("div.notice.error", { role: "alert" }, explain(error).message), h("p", h("a", { href: "#/" }, "Back to my deals")));
+    return;
+  }
+  const { deal } = d;
+  const status = DEAL_STATUS[Number(deal.status)];
+  const role = same(me(), deal.buyer) ? "buyer" : same(me(), deal.supplier) ? "supplier" : null;
+  d.role = role;
+  const funded = deal.total - deal.unfunded;
+  const paid = d.index ? BigInt(d.index.released) : null;
+  const refunded = d.index ? BigInt(d.index.refunded) : null;
+
+  replace(
+    view,
+    h(
+      "section.card.deal-head",
+      h("h1", `Deal #${id} `, h(`span.status.${status.toLowerCase()}#deal-status`, status), h("span.version", `version ${deal.version}`)),
+      role ? h("p.role#role", `You are the ${role} of this deal.`) : h("p.muted#role", "You are not a party to this deal: read-only."),
+      h(
+        "dl.facts",
+        h("dt", "Buyer"), h("dd", addressTag(deal.buyer, me())),
+        h("dt", "Supplier"), h("dd", addressTag(deal.supplier, me())),
+        !same(d.payee, deal.supplier) ? [h("dt", "Payouts go to"), h("dd", addressTag(d.payee, me()))] : null,
+        h("dt", "Arbiter"), h("dd", operatorName(d, deal.arbiter)),
+        h("dt", "Total"), h("dd#deal-total", amount(deal.total)),
+        h("dt", "Funded"), h("dd#deal-funded", amount(funded)),
+        paid !== null ? [h("dt", "Paid to supplier"), h("dd#deal-paid", amount(paid))] : null,
+        refunded !== null ? [h("dt", "Refunded to buyer"), h("dd#deal-refunded", amount(refunded))] : null,
+        h("dt", "Policy"), h("dd", describePolicy(d.policy)),
+      ),
+      d.index ? null : h("p.muted", "The service has not indexed this deal yet: evidence and history appear once it has."),
+      dealActions(d, status),
+    ),
+    h("section.card", h("h2", "Milestones"), h("ol.timeline#timeline", d.milestones.map((m, i) => milestoneCard(d, m, i)))),
+    status === "Active" ? proposalsSection(d) : null,
+    d.index ? historySection(d) : null,
+  );
+}
+
+function describePolicy(p) {
+  const parts = [];
+  parts.push(p.examinationWindow ? `${Number(p.examinationWindow) / DAY} day examination window` : "paid on attestation");
+  parts.push(`${Number(p.rulingPeriod || 30n * 86400n) / DAY} day ruling period`);
+  if (p.retentionBps) parts.push(`${Number(p.retentionBps) / 100}% held ${Number(p.warrantyPeriod) / DAY} days`);
+  return parts.join(" · ");
+}
+
+function dealActions(d, status) {
+  const { deal, role, id } = d;
+  const box = h("div.actions#deal-actions");
+  if (!role) return box;
+  const reload = () => showDeal(id);
+  if (status === "Proposed") {
+    if (role === "supplier") {
+      box.append(button("accept-deal", "Accept deal", async () => {
+        await send(`Accepting deal #${id}`, (e) => e.acceptDeal(id));
+        await reload();
+      }, "Deal accepted: the buyer can fund it now."));
+    } else {
+      box.append(h("p.muted", "Waiting for the supplier to accept."));
+    }
+  }
+  if (status === "Accepted" && role === "buyer") {
+    box.append(h("p", `To fund: ${amount(deal.unfunded)}.`));
+    box.append(button("fund", "Approve and fund", () => fundDeal(d, false), "Deal funded."));
+    if (state.token.permit) {
+      box.append(button("fund-permit", "Fund with a permit signature", () => fundDeal(d, true), "Deal funded."));
+    }
+  }
+  if (status === "Accepted" && role === "supplier") box.append(h("p.muted", "Waiting for the buyer to fund."));
+  if (status === "Proposed" || status === "Accepted") {
+    box.append(button("cancel-deal", "Call the deal off", async () => {
+      await send(`Calling off deal #${id}`, (e) => e.cancelDeal(id));
+      await reload();
+    }, "Deal called off; any deposit went back to the buyer."));
+  }
+  return box;
+}
+
+function button(id, label, fn, done) {
+  return h(`button#${id}`, { type: "button", disabled: !actionable(), onclick: act(fn, { done }) }, label);
+}
+
+async function fundDeal(d, withPermit) {
+  const need = d.deal.unfunded;
+  const account = me();
+  const token = state.token.contract;
+  const [balance, allowance] = await Promise.all([token.balanceOf(account), token.allowance(account, state.config.escrow)]);
+  if (balance < need) {
+    throw new UserError(`Your balance is ${amount(balance)}; this deal needs ${amount(need)}. Nothing was sent.`);
+  }
+  if (withPermit) {
+    const nonce = await token.nonces(account);
+    const deadline = (await chainTime()) + 3600n;
+    const signature = await signTyped(
+      "Permit",
+      { name: state.token.permit.name, version: state.token.permit.version, chainId: state.config.chain_id, verifyingContract: state.token.address },
+      state.config.types.Permit,
+      { owner: account, spender: state.config.escrow, value: need, nonce, deadline },
+    );
+    const { v, r, s } = ethers.Signature.from(signature);
+    await send(`Funding deal #${d.id}`, (e) => e.fundWithPermit(d.id, need, deadline, v, r, s));
+  } else {
+    if (allowance < need) {
+      await send(`Approving ${amount(need)} for the escrow`, (_, signer) =>
+        tokenFor(signer).approve(state.config.escrow, need),
+      );
+    }
+    await send(`Funding deal #${d.id}`, (e) => e.fund(d.id, need));
+  }
+  await showDeal(d.id);
+}
+
+// -------------------------------------------------------------------------- the timeline
+
+const STAGE = {
+  Pending: "due",
+  Rejected: "due",
+  Examining: "examination window ends",
+  Disputed: "ruling due by",
+  Retained: "holdback paid after",
+};
+
+function milestoneCard(d, m, index) {
+  const status = MILESTONE_STATUS[Number(m.status)];
+  const row = d.index?.milestones.find((r) => r.index === index);
+  const oracles = [...m.oracles].filter((o) => o !== 0n);
+  const stage = STAGE[status];
+  return h(
+    `li.milestone.${status.toLowerCase()}`,
+    { dataset: { index, status } },
+    h("div.milestone-head",
+      h("strong", `M${index + 1}`),
+      h("span.amount", amount(m.amount)),
+      h(`span.status.${status.toLowerCase()}.milestone-status`, status),
+    ),
+    stage ? h("p.stage", `${stage} ${formatTime(m.dueAt)} (${relative(m.dueAt, d.now)})`) : null,
+    h("p.oracles", `Oracles ${oracles.map((o) => operatorName(d, o)).join(", ")}; ${m.attestations} of ${m.quorum} needed attested`, m.rejections ? `, ${m.rejections} found it not met` : ""),
+    row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v))) : null,
+    milestoneActions(d, m, index, status),
+  );
+}
+
+function operatorName(d, id) {
+  return `#${id} ${d.operators.get(id) || ""}`.trim();
+}
+
+function verdictItem(d, v) {
+  const result = h("span.check");
+  return h(
+    "li.verdict",
+    h("span", `${operatorName(d, BigInt(v.operator_id))} ${v.met ? "attested: met" : "found: not met"}, by `, addressTag(v.signer, me())),
+    h("br"),
+    "Evidence ",
+    v.evidence_url
+      ? [
+          h("a.evidence", { href: v.evidence_url, target: "_blank", rel: "noopener" }, v.evidence_cid.slice(0, 16) + "…"),
+          " ",
+          h("button.verify", { type: "button", onclick: act(() => verifyEvidence(v, result)) }, "Check against chain"),
+          " ",
+          result,
+        ]
+      : h("span.muted", `not held by this service (sha256 ${v.evidence_sha256.slice(0, 16)}…)`),
+  );
+}
+
+/** Fetches the document through the service and hashes it here: it must be the sha256 that
+ * the oracle anchored on chain, whatever the service or IPFS said. */
+async function verifyEvidence(v, target) {
+  const response = await fetch(v.evidence_url);
+  if (!response.ok) throw new UserError(`The evidence could not be fetched (${response.status}).`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const digest = ethers.sha256(bytes).slice(2);
+  const ok = digest === v.evidence_sha256.toLowerCase();
+  replace(target, ok ? "✓ matches the hash anchored on chain" : `✗ does not match (got ${digest.slice(0, 16)}…)`);
+  target.className = `check ${ok ? "ok" : "bad"}`;
+}
+
+function milestoneActions(d, m, index, status) {
+  const { role, id, now } = d;
+  const box = h("div.actions");
+  if (!me() || DEAL_STATUS[Number(d.deal.status)] !== "Active") return box;
+  const due = m.dueAt;
+  const act1 = (key, label, fn, done) =>
+    box.append(button(`${key}-${index}`, label, async () => {
+      await send(`${label} (M${index + 1})`, fn);
+      await showDeal(id);
+    }, done));
+  if (role === "buyer") {
+    if (status === "Examining" && now <= due) {
+      act1("waive", "Accept now", (e) => e.waiveExamination(id, index), "Milestone accepted and paid.");
+      act1("dispute", "Open a dispute", (e) => e.openDispute(id, index), "Dispute opened: the arbiter rules next.");
+    }
+    if (status === "Retained" && now <= due) {
+      act1("dispute", "Dispute the holdback", (e) => e.openDispute(id, index), "Dispute opened on the holdback.");
+    }
+    if ((status === "Pending" || status === "Rejected") && now > due) {
+      act1("refund", "Take it back", (e) => e.refund(id, index), "Milestone refunded to you.");
+    }
+  }
+  if (role === "supplier" && (status === "Rejected" || (status === "Pending" && now > due))) {
+    act1("dispute", "Open a dispute", (e) => e.openDispute(id, index), "Dispute opened: the arbiter rules next.");
+  }
+  if (status === "Examining" && now > due) act1("release", "Release", (e) => e.release(id, index), "Milestone released.");
+  if (status === "Retained" && now > due) act1("release-holdback", "Pay the holdback", (e) => e.releaseRetention(id, index), "Holdback paid.");
+  if (status === "Disputed" && now > due) act1("settle", "Apply the default", (e) => e.settleDispute(id, index), "Default applied.");
+  return box;
+}
+
+// ------------------------------------------------- change orders and cancellations (signed)
+
+function proposalsSection(d) {
+  const { role } = d;
+  const list = h("ul.proposals#proposals");
+  for (const p of d.proposals) list.append(proposalItem(d, p));
+  if (!d.proposals.length) list.append(h("li.muted", "Nothing signed yet."));
+  return h(
+    "section.card",
+    h("h2", "Change orders and cancellation"),
+    h("p.muted", "One party signs (EIP-712, in the wallet), the other applies it on chain. Nothing changes until then."),
+    list,
+    role && d.index ? changeOrderForm(d) : null,
+    role && d.index ? cancellationForm(d) : null,
+  );
+}
+
+function describeProposal(d, p) {
+  const m = p.message;
+  if (p.kind === "cancellation") {
+    return `End the deal: ${amount(m.toSupplier)} of what is held to the supplier, the rest back to the buyer`;
+  }
+  const names = ["edit", "add", "remove"];
+  return "Change order: " + m.changes.map((c) => {
+    const action = names[Number(c.action)];
+    if (action === "remove") return `remove M${Number(c.index) + 1}`;
+    return `${action} M${Number(c.index) + 1} (${amount(c.terms.amount)}, due ${formatTime(c.terms.dueAt)})`;
+  }).join("; ");
+}
+
+function proposalItem(d, p) {
+  const byMe = same(p.signer, me());
+  const signerRole = same(p.signer, d.deal.buyer) ? "buyer" : "supplier";
+  const item = h(
+    `li.proposal.${p.status}`,
+    { dataset: { kind: p.kind, status: p.status } },
+    h("span", describeProposal(d, p)),
+    h("br"),
+    h("span.muted", `signed by the ${signerRole} `, addressTag(p.signer, me()), ` for version ${p.deal_version}, valid until ${formatTime(p.deadline)} · ${p.status}`),
+  );
+  if (p.status === "open" && d.role && !byMe) {
+    item.append(h("div.actions", button(`apply-${p.id}`, p.kind === "cancellation" ? "Agree and end the deal" : "Agree and apply", () => applyProposal(d, p), "Applied on chain.")));
+  } else if (p.status === "open" && byMe) {
+    item.append(h("p.muted", `Waiting for the ${signerRole === "buyer" ? "supplier" : "buyer"} to apply it.`));
+  }
+  return item;
+}
+
+async function applyProposal(d, p) {
+  const m = p.message;
+  if (p.kind === "cancellation") {
+    await send(`Ending deal #${d.id} by agreement`, (e) => e.cancelByAgreement(m, p.signature));
+  } else {
+    const topUp = amendmentTopUp(d, m);
+    if (topUp > 0n) {
+      if (d.role !== "buyer") throw new UserError("This change order costs more: the buyer applies it and pays the difference.");
+      const token = state.token.contract;
+      const [balance, allowance] = await Promise.all([token.balanceOf(me()), token.allowance(me(), state.config.escrow)]);
+      if (balance < topUp) throw new UserError(`It costs ${amount(topUp)} more; your balance is ${amount(balance)}. Nothing was sent.`);
+      if (allowance < topUp) {
+        await send(`Approving ${amount(topUp)} for the escrow`, (_, signer) => tokenFor(signer).approve(state.config.escrow, topUp));
+      }
+    }
+    await send(`Applying the change order to deal #${d.id}`, (e) => e.amend(m, p.signature));
+  }
+  await showDeal(d.id);
+}
+
+function amendmentTopUp(d, m) {
+  let delta = 0n;
+  for (const c of m.changes) {
+    const action = Number(c.action);
+    const old = action === 1 ? 0n : d.milestones[Number(c.index)].amount;
+    const next = action === 2 ? 0n : BigInt(c.terms.amount);
+    delta += next - old;
+  }
+  return delta;
+}
+
+const OPEN = new Set(["Pending", "Rejected"]);
+
+function changeOrderForm(d) {
+  const rows = d.milestones
+    .map((m, i) => [m, i])
+    .filter(([m]) => OPEN.has(MILESTONE_STATUS[Number(m.status)]))
+    .map(([m, i]) =>
+      h(
+        "div.change-row",
+        { dataset: { index: i } },
+        h("strong", `M${i + 1}`),
+        h("label", "Amount", h("input", { name: "amount", value: formatAmount(m.amount, state.token.decimals).replace(/,/g, "") })),
+        h("label", "Due", h("input", { name: "due", type: "date", value: dateInput(m.dueAt) })),
+        h("label.radio", h("input", { name: "remove", type: "checkbox" }), "remove"),
+      ),
+    );
+  const added = h("div#added-milestones");
+  const form = h(
+    "form.card.sub#change-order",
+    { onsubmit: act(() => proposeChangeOrder(d, form), { done: "Change order signed and sent to the other party." }) },
+    h("h3", "Propose a change order"),
+    rows.length ? rows : h("p.muted", "No open milestone to change."),
+    added,
+    h("button", { type: "button", onclick: () => added.append(milestoneRow(d.now, d.milestones.length + added.children.length)) }, "+ Milestone"),
+    h("label", "Valid for (days)", h("input", { name: "valid", type: "number", min: 1, value: 7 })),
+    h("button#sign-change-order.primary", { type: "submit", disabled: !actionable() }, "Sign change order"),
+  );
+  return form;
+}
+
+async function proposeChangeOrder(d, form) {
+  const changes = [];
+  for (const row of form.querySelectorAll(".change-row")) {
+    const index = Number(row.dataset.index);
+    const m = d.milestones[index];
+    if (row.querySelector("[name=remove]").checked) {
+      changes.push({ index, action: 2, terms: emptyTerms() });
+      continue;
+    }
+    const next = parseAmount(row.querySelector("[name=amount]").value, state.token.decimals, `M${index + 1} amount`);
+    const due = BigInt(endOfDay(row.querySelector("[name=due]").value));
+    if (next === m.amount && due === m.dueAt) continue;
+    const indexed = d.index.milestones.find((r) => r.index === index);
+    changes.push({
+      index,
+      action: 0,
+      terms: {
+        amount: next,
+        dueAt: due,
+        quorum: Number(m.quorum),
+        oracles: [...m.oracles].map(Number),
+        requirementsHash: "0x" + indexed.requirements_hash.replace(/^0x/, ""),
+      },
+    });
+  }
+  [...form.querySelectorAll("#added-milestones .milestone-input")].forEach((row, k) => {
+    changes.push({ index: d.milestones.length + k, action: 1, terms: readMilestone(row, d.milestones.length + k) });
+  });
+  if (!changes.length) throw new UserError("Nothing to change: edit an amount or a date, remove or add a milestone.");
+  await signAndPost(d, "Amendment", form, { changes });
+}
+
+function emptyTerms() {
+  return { amount: 0n, dueAt: 0n, quorum: 0, oracles: [0, 0, 0], requirementsHash: ZERO_HASH };
+}
+
+function cancellationForm(d) {
+  const held = BigInt(d.index.funded) - BigInt(d.index.released) - BigInt(d.index.refunded);
+  const form = h(
+    "form.card.sub#cancellation",
+    { onsubmit: act(() => proposeCancellation(d, form, held), { done: "Cancellation signed and sent to the other party." }) },
+    h("h3", "Propose ending the deal"),
+    h("p", `The escrow holds ${amount(held)} for this deal.`),
+    h("label", `To the supplier (${state.token.symbol}; the rest goes back to the buyer)`, h("input", { name: "toSupplier", value: "0", required: true })),
+    h("label", "Valid for (days)", h("input", { name: "valid", type: "number", min: 1, value: 7 })),
+    h("button#sign-cancellation.primary", { type: "submit", disabled: !actionable() }, "Sign cancellation"),
+  );
+  return form;
+}
+
+async function proposeCancellation(d, form, held) {
+  const toSupplier = parseAmount(form.toSupplier.value, state.token.decimals, "To the supplier");
+  if (toSupplier > held) throw new UserError(`The escrow holds only ${amount(held)} for this deal.`);
+  await signAndPost(d, "Cancellation", form, { toSupplier });
+}
+
+/** Signs `fields` as an Amendment or a Cancellation of the deal at its current version, valid
+ * for the form's number of days of chain time, and hands it to the service for the other party. */
+async function signAndPost(d, primaryType, form, fields) {
+  const message = {
+    dealId: d.id,
+    dealVersion: Number(d.deal.version),
+    ...fields,
+    deadline: d.now + BigInt(days(form.valid.value, "Valid for") || DAY),
+  };
+  const kind = primaryType.toLowerCase();
+  const signature = await signTyped(primaryType, escrowDomain(), state.config.types[primaryType], message);
+  const body = JSON.stringify({ kind, message, signature }, (_, v) => (typeof v === "bigint" ? v.toString() : v));
+  await api(`/deals/${d.id}/proposals`, { method: "POST", body });
+  await showDeal(d.id);
+}
+
+// ------------------------------------------------------------------------------- history
+
+function historySection(d) {
+  return h(
+    "section.card",
+    h("h2", "History"),
+    h("ol.history", d.index.history.map((e) => h("li", h("code", e.event), ` block ${e.block} `, h("code.muted", { title: e.tx_hash }, e.tx_hash.slice(0, 10) + "…")))),
+  );
+}
+
+start();
