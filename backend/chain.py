@@ -97,6 +97,18 @@ class Chain:
     def escrow(self):
         return self.web3.eth.contract(address=self.escrow_address, abi=load_abi(self._artifact))
 
+    @cached_property
+    def max_milestones(self) -> int:
+        """Most milestones a deal may have (the escrow's constant MAX_MILESTONES)."""
+        return self._call(self.escrow.functions.MAX_MILESTONES().call)
+
+    def offer_nonce_used(self, supplier: str, nonce: int) -> bool:
+        """Whether `supplier`'s offer nonce is used (an offer accepted or withdrawn with
+        `cancelOffer`). Never cached."""
+        return self._call(
+            self.escrow.functions.offerNonceUsed(to_checksum_address(supplier), nonce).call
+        )
+
     def deal(self, deal_id: int, fresh: bool = False) -> DealParties | None:
         """The deal's parties and oracles, or None when the escrow knows no such deal.
         `fresh`: read the chain now, not a copy up to `chain_cache_seconds` old (for what

@@ -165,6 +165,25 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Offer(Base):
+    """A deal offered by its supplier (EIP-712 `DealOffer`), kept for the buyer to accept on
+    chain (`acceptOffer`). Whether it is still open is read from the chain, never stored."""
+
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("digest", "supplier"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier: Mapped[str] = mapped_column(String(42), index=True)  # checksummed: the signer
+    buyer: Mapped[str] = mapped_column(String(42), index=True)  # checksummed
+    nonce: Mapped[str] = mapped_column(String(78))  # a uint256, as a decimal string
+    deadline: Mapped[str] = mapped_column(String(78))  # a uint256, as a decimal string
+    total: Mapped[str] = mapped_column(String(40))  # sum of the milestone amounts
+    offer: Mapped[dict] = mapped_column(JSON)  # uints as decimal strings, bytes32 lowercase
+    signature: Mapped[str] = mapped_column(String)  # 0x hex; any length for EIP-1271 signers
+    digest: Mapped[str] = mapped_column(String(66), index=True)  # EIP-712 digest, 0x hex
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 def make_sessionmaker(url: str) -> sessionmaker[Session]:
     engine = create_engine(
         url, connect_args={"check_same_thread": False} if "sqlite" in url else {}

@@ -17,7 +17,7 @@ from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
 from backend.relayer import Relayer
-from backend.routers import attestations, deals, evidence, proposals, web
+from backend.routers import attestations, deals, evidence, offers, proposals, web
 from backend.settings import Settings
 
 DESCRIPTION = """
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deals.router)
     app.include_router(attestations.router)
     app.include_router(proposals.router)
+    app.include_router(offers.router)
     app.include_router(web.router)
     web.mount_pages(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)

@@ -184,6 +184,7 @@ def sign(message: dict, private_key: str | bytes) -> Signature:
 
 # The types each escrow message refers to (EIP712Domain aside), by primary type.
 ESCROW_TYPES = {
+    "DealOffer": {"DealOffer": DEAL_OFFER_TYPE, "Milestone": MILESTONE_TYPE, "Policy": POLICY_TYPE},
     "Cancellation": {"Cancellation": CANCELLATION_TYPE},
     "Amendment": {
         "Amendment": AMENDMENT_TYPE,

@@ -48,5 +48,5 @@ PY
 fi
 export ESCROW_RUN_INDEXER=${ESCROW_RUN_INDEXER:-1}
 exec_uvicorn() { uvicorn --factory backend.main:create_app --host 127.0.0.1 --port "${ESCROW_PORT:-8000}"; }
-echo "service: http://127.0.0.1:${ESCROW_PORT:-8000}/docs (OpenAPI)"
+echo "service: http://127.0.0.1:${ESCROW_PORT:-8000}/docs (OpenAPI); web page: http://127.0.0.1:${ESCROW_PORT:-8000}/app/"
 exec_uvicorn

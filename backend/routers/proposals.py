@@ -4,19 +4,11 @@ applies them on chain with `amend` / `cancelByAgreement`."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    WithJsonSchema,
-    field_validator,
-)
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,66 +16,28 @@ from backend import typed_data
 from backend.chain import ChainUnavailable, DealParties
 from backend.db import Proposal
 from backend.deps import ChainDep, DbDep
+from backend.routers._typed import (
+    MilestoneIn,
+    SignatureHex,
+    Struct,
+    Uint8,
+    Uint16,
+    Uint96,
+    Uint256,
+    normalised,
+    typed,
+)
 from backend.terms import ChangeAction, DealStatus
 
 router = APIRouter(prefix="/deals/{deal_id}/proposals", tags=["proposals"])
 
 Kind = Literal["amendment", "cancellation"]
 PRIMARY_TYPE = {"amendment": "Amendment", "cancellation": "Cancellation"}
-MAX_SIGNATURE_BYTES = 4096  # ECDSA is 65; room for a multisig's EIP-1271 signature
 
 DealId = Annotated[int, Path(ge=0, lt=1 << 63, description="the escrow's deal id")]
 
-_DECIMAL = re.compile(r"[0-9]{1,78}")
-_BYTES32 = re.compile(r"0x[0-9a-fA-F]{64}")
-_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})+")
 
-
-def _uint(bits: int):
-    """A uint<bits> given as a JSON integer or a decimal string; parsed to an int."""
-
-    def parse(value: object) -> int:
-        if isinstance(value, str) and _DECIMAL.fullmatch(value):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"a uint{bits} is a JSON integer or a decimal string")
-        if not 0 <= value < 1 << bits:
-            raise ValueError(f"{value} does not fit a uint{bits}")
-        return value
-
-    schema = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
-    return Annotated[int, PlainValidator(parse), WithJsonSchema(schema)]
-
-
-def _hex(pattern: re.Pattern, what: str, max_chars: int):
-    """A 0x-hex string matching `pattern`, lowercased."""
-
-    def parse(value: object) -> str:
-        if not isinstance(value, str) or len(value) > max_chars or not pattern.fullmatch(value):
-            raise ValueError(f"{what} must be 0x-prefixed hex")
-        return value.lower()
-
-    return Annotated[str, PlainValidator(parse), WithJsonSchema({"type": "string"})]
-
-
-Uint8, Uint16, Uint32, Uint40, Uint96, Uint256 = (_uint(b) for b in (8, 16, 32, 40, 96, 256))
-Bytes32 = _hex(_BYTES32, "a bytes32 (32 bytes)", 66)
-SignatureHex = _hex(_HEX, "the signature", 2 + 2 * MAX_SIGNATURE_BYTES)
-
-
-class _Struct(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # exactly the typed struct's fields
-
-
-class MilestoneIn(_Struct):
-    amount: Uint96
-    dueAt: Uint40
-    quorum: Uint8
-    oracles: Annotated[list[Uint32], Field(min_length=3, max_length=3)]
-    requirementsHash: Bytes32
-
-
-class MilestoneChangeIn(_Struct):
+class MilestoneChangeIn(Struct):
     index: Uint8
     action: Annotated[Uint8, Field(description="0 Edit, 1 Add, 2 Remove")]
     terms: MilestoneIn  # all zero for Remove
@@ -96,27 +50,27 @@ class MilestoneChangeIn(_Struct):
         return value
 
 
-class AmendmentIn(_Struct):
+class AmendmentIn(Struct):
     dealId: Uint256
     dealVersion: Uint16
     changes: Annotated[list[MilestoneChangeIn], Field(max_length=255)]
     deadline: Uint256
 
 
-class CancellationIn(_Struct):
+class CancellationIn(Struct):
     dealId: Uint256
     dealVersion: Uint16
     toSupplier: Uint96
     deadline: Uint256
 
 
-class AmendmentProposal(_Struct):
+class AmendmentProposal(Struct):
     kind: Literal["amendment"]
     message: AmendmentIn
     signature: SignatureHex
 
 
-class CancellationProposal(_Struct):
+class CancellationProposal(Struct):
     kind: Literal["cancellation"]
     message: CancellationIn
     signature: SignatureHex
@@ -192,7 +146,7 @@ def propose(
     signature = bytes.fromhex(proposal.signature[2:])
     try:
         full = typed_data.escrow_message(
-            PRIMARY_TYPE[proposal.kind], chain.chain_id, chain.escrow_address, _typed(m)
+            PRIMARY_TYPE[proposal.kind], chain.chain_id, chain.escrow_address, typed(m)
         )
         digest = typed_data.digest(full)
         digest_hex = "0x" + digest.hex()
@@ -231,7 +185,7 @@ def propose(
         deal_id=deal_id,
         kind=proposal.kind,
         signer=signer,
-        message=_normalised(m.model_dump()),
+        message=normalised(m.model_dump()),
         signature=proposal.signature,
         digest=digest_hex,
         deal_version=m.dealVersion,
@@ -280,29 +234,3 @@ def _status(row: Proposal, deal: DealParties | None, now: int) -> Status:
     if int(row.deadline) <= now:
         return "expired"
     return "open"
-
-
-def _typed(message: AmendmentIn | CancellationIn) -> dict:
-    """The message as eth-account hashes it: ints, and bytes32 as bytes."""
-
-    def typed(value):
-        if isinstance(value, dict):
-            return {k: typed(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [typed(v) for v in value]
-        if isinstance(value, str):  # only bytes32 fields are strings
-            return bytes.fromhex(value[2:])
-        return value
-
-    return typed(message.model_dump())
-
-
-def _normalised(value):
-    """Every uint as a decimal string (JavaScript numbers stop at 2^53); hex stays hex."""
-    if isinstance(value, dict):
-        return {k: _normalised(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalised(v) for v in value]
-    if isinstance(value, int):
-        return str(value)
-    return value

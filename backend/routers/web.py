@@ -8,6 +8,8 @@ service. Nothing here holds a key.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -62,6 +64,30 @@ def ethers_bundle() -> FileResponse:
     return FileResponse(ETHERS_BUNDLE, media_type="text/javascript")
 
 
+class Pages(StaticFiles):
+    """web/ with a Content-Security-Policy: scripts, styles and fetches from this service
+    only, plus the chain RPC the page reads through; no inline script, no framing."""
+
+    def __init__(self, rpc_url: str):
+        super().__init__(directory=WEB_DIR, html=True)
+        rpc = urlsplit(rpc_url)
+        self.headers = {
+            "Content-Security-Policy": (
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                f"connect-src 'self' {rpc.scheme}://{rpc.netloc}; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'none'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+
+    async def get_response(self, path: str, scope):
+        response = await super().get_response(path, scope)
+        response.headers.update(self.headers)
+        return response
+
+
 def mount_pages(app) -> None:
     """The page itself, after the routes above (they take precedence under /app)."""
-    app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="app")
+    settings = app.state.settings
+    app.mount("/app", Pages(settings.public_rpc_url or settings.rpc_url), name="app")

@@ -39,3 +39,14 @@ def upload(client, account, escrow, content: bytes, deal: int | None = None, **k
         headers=headers,
         files={"file": ("doc", content, "application/octet-stream")},
     )
+
+
+def typed_json(value):
+    """A typed-data message as a page passes it: bytes as 0x hex (uints stay JSON numbers)."""
+    if isinstance(value, dict):
+        return {k: typed_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed_json(v) for v in value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value

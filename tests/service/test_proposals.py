@@ -4,6 +4,7 @@ listed for the other party, and what is stored is exactly what the escrow accept
 import brownie
 import pytest
 from helpers import DAY, USD, milestones, now
+from service_helpers import typed_json
 from sqlalchemy import func, select
 
 from backend import typed_data
@@ -21,22 +22,15 @@ from backend.terms import (
 ZERO32 = "0x" + "00" * 32
 
 
-def _json(value):
-    """The typed message as a page passes it: bytes as 0x hex (uints stay JSON numbers)."""
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
-
-
 def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None):
     c = Cancellation(deal_id, version, to_supplier, deadline or now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     signature = typed_data.sign(message, signer.private_key).signature
-    body = {"kind": "cancellation", "message": _json(c.as_typed()), "signature": _hex(signature)}
+    body = {
+        "kind": "cancellation",
+        "message": typed_json(c.as_typed()),
+        "signature": _hex(signature),
+    }
     return c, body
 
 
@@ -44,7 +38,7 @@ def _amendment(escrow, signer, deal_id, changes, version=1):
     a = Amendment(deal_id, version, tuple(changes), now() + DAY)
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, a)
     signature = typed_data.sign(message, signer.private_key).signature
-    body = {"kind": "amendment", "message": _json(a.as_typed()), "signature": _hex(signature)}
+    body = {"kind": "amendment", "message": typed_json(a.as_typed()), "signature": _hex(signature)}
     return a, body
 
 
@@ -282,7 +276,7 @@ def test_malformed_amendment_is_422(client, escrow, supplier, active_deal):
         lambda m: m["changes"][0]["terms"].update(oracles=[0, 0]),
         lambda m: m["changes"][0].pop("terms"),
     ):
-        broken = {**body, "message": _json(body["message"])}  # a deep copy
+        broken = {**body, "message": typed_json(body["message"])}  # a deep copy
         change(broken["message"])
         assert _post(client, active_deal.id, broken).status_code == 422
     assert _stored(client) == []

@@ -111,8 +111,10 @@ def test_buyer_creates_and_funds_an_oracle_attests_through_the_service_the_suppl
     wait_for(lambda: stable.balanceOf(supplier) == 1_200 * USD, "the relayed release")
     indexed(service, deal_id, lambda d: d["released"] == str(1_200 * USD))
 
-    seller.reload()
-    expect(milestone(seller, 0).locator(".milestone-status")).to_have_text("Released")
+    # No reload: the open page follows the deal and shows the payout as it lands.
+    expect(milestone(seller, 0).locator(".milestone-status")).to_have_text(
+        "Released", timeout=15_000
+    )
     expect(milestone(seller, 1).locator(".milestone-status")).to_have_text("Pending")
     expect(seller.locator("#deal-paid")).to_have_text("1,200.00 tUSD")
     expect(milestone(seller, 0)).to_contain_text("1 of 1 needed attested")
@@ -293,3 +295,43 @@ def test_a_pending_transaction_is_shown_until_mined_and_a_permit_funds_in_one_tr
     expect(page.locator(".pending-tx")).to_have_count(0)
     assert stable.balanceOf(escrow) == 1_000 * USD
     assert "eth_signTypedData_v4" in page.evaluate("window.__wallet.requests")
+
+
+def test_the_supplier_signs_an_offer_and_the_buyer_accepts_and_funds_it_in_one_transaction(
+    open_page, service, screenshot, escrow, stable, buyer, supplier, ops
+):
+    seller = open_page(supplier, "#/new")
+    form = seller.locator("#new-deal")
+    form.locator("[name=role][value=supplier]").check()
+    form.locator("[name=counterparty]").fill(buyer.address)
+    form.locator("[name=arbiter]").fill(str(ops.arbiter))
+    row = form.locator(".milestone-input").nth(0)
+    row.locator("[name=amount]").fill("750")
+    row.locator("[name=oracles]").fill(str(ops.inspector))
+    seller.click("#sign-offer")
+    expect(seller.locator(".notice.ok").last).to_contain_text("Offer signed")
+    expect(seller.locator("#offers")).to_contain_text("offered to the buyer")
+    assert escrow.dealCount() == 0  # a signature only: nothing on chain yet
+    [stored] = service.http.get("/offers", params={"party": buyer.address}).json()
+    assert stored["status"] == "open" and stored["total"] == str(750 * USD)
+
+    stable.mint(buyer, 1_000 * USD, {"from": buyer})
+    page = open_page(buyer)
+    offer = page.locator(f"li.offer[data-offer='{stored['id']}']")
+    expect(offer).to_contain_text("750.00 tUSD in 1 milestone offered by the supplier")
+    screenshot(page, "offer")
+    before = brownie.chain.height
+    page.click(f"#accept-offer-{stored['id']}")
+    expect(page.locator("#deal-status")).to_have_text("Active")
+    deal_id = int(page.url.rsplit("/", 1)[1])
+    deal = escrow.getDeal(deal_id)
+    assert (deal["buyer"], deal["supplier"], deal["total"], deal["unfunded"]) == (
+        buyer.address,
+        supplier.address,
+        750 * USD,
+        0,
+    )
+    assert brownie.chain.height == before + 1  # accepted and funded in one transaction
+    assert stable.balanceOf(escrow) == 750 * USD
+    assert escrow.offerNonceUsed(supplier, int(stored["nonce"]))
+    assert service.http.get(f"/offers/{stored['id']}").json()["status"] != "open"

@@ -38,6 +38,8 @@ async function start() {
   });
   window.addEventListener("hashchange", () => {
     clearNotices();
+    if (flash) notify("ok", flash);
+    flash = null;
     route();
   });
   renderWallet();
@@ -68,24 +70,39 @@ function renderWallet() {
   }
 }
 
+// A message for the page a navigation leads to (navigating clears the notices).
+let flash = null;
+
+function go(hash, message) {
+  if (location.hash === hash) {
+    notify("ok", message);
+    return route();
+  }
+  flash = message;
+  location.hash = hash;
+}
+
 /** Wraps a handler: disables its button while it runs, shows what it threw. */
 function act(fn, { done } = {}) {
   return async (event) => {
     event?.preventDefault?.();
     const button = event?.currentTarget instanceof HTMLButtonElement ? event.currentTarget : event?.submitter;
     if (button) button.disabled = true;
+    busy += 1;
     try {
       await fn(event);
       if (done) notify("ok", done);
     } catch (error) {
       notify("error", explain(error).message);
     } finally {
+      busy -= 1;
       if (button) button.disabled = false;
     }
   };
 }
 
 function route() {
+  stopWatching();
   const hash = location.hash.replace(/^#/, "") || "/";
   const deal = /^\/deal\/(\d+)$/.exec(hash);
   if (deal) return showDeal(BigInt(deal[1]));
@@ -112,18 +129,23 @@ async function showMyDeals() {
     return;
   }
   view.append(h("p", h("a.button.primary#new-deal-link", { href: "#/new" }, "New deal")), open);
-  let deals;
+  let deals, offers;
   try {
-    deals = await api(`/deals?party=${me()}`);
+    [deals, offers] = await Promise.all([api(`/deals?party=${me()}`), api(`/offers?party=${me()}`)]);
   } catch (error) {
     view.append(h("div.notice.error", { role: "alert" }, error.message));
     return;
+  }
+  const openOffers = offers.filter((o) => o.status === "open");
+  if (openOffers.length) {
+    view.append(h("h2", "Open offers"), h("ul.offers#offers", openOffers.map(offerItem)));
   }
   if (!deals.length) {
     view.append(h("p.muted#no-deals", "No deals yet where this account is the buyer or the supplier."));
     return;
   }
   view.append(
+    h("h2", "Deals"),
     h(
       "table.deals#deal-list",
       h("thead", h("tr", ["Deal", "You are", "Counterparty", "Status", "Total", "Funded", "Paid out", "Refunded"].map((t) => h("th", t)))),
@@ -149,6 +171,52 @@ async function showMyDeals() {
   );
 }
 
+function offerItem(o) {
+  const buyer = same(o.buyer, me());
+  const m = o.offer.milestones;
+  return h(
+    "li.offer.card",
+    { dataset: { offer: o.id } },
+    h("strong", `${amount(o.total)} in ${m.length} milestone${m.length === 1 ? "" : "s"}`),
+    buyer ? [" offered by the supplier ", addressTag(o.supplier, me())] : [" offered to the buyer ", addressTag(o.buyer, me())],
+    h("br"),
+    h("span.muted", m.map((x, i) => `M${i + 1} ${amount(x.amount)} due ${formatTime(x.dueAt)}`).join(" · ")),
+    h("br"),
+    h("span.muted", `arbiter ${o.offer.arbiter}; ${describePolicy(o.offer.policy)}; valid until ${formatTime(o.deadline)}`),
+    h(
+      "div.actions",
+      buyer
+        ? button(`accept-offer-${o.id}`, "Accept and fund (one transaction)", () => acceptOffer(o))
+        : button(`withdraw-offer-${o.id}`, "Withdraw", async () => {
+            await send("Withdrawing the offer", (e) => e.cancelOffer(o.offer.nonce));
+            await showMyDeals();
+          }, "Offer withdrawn: it can no longer be accepted."),
+    ),
+  );
+}
+
+async function acceptOffer(o) {
+  const total = BigInt(o.total);
+  const account = me();
+  const token = state.token.contract;
+  const balance = await token.balanceOf(account);
+  if (balance < total) {
+    throw new UserError(`Your balance is ${amount(balance)}; this offer needs ${amount(total)}. Nothing was sent.`);
+  }
+  let receipt;
+  if (state.token.permit) {
+    const { deadline, v, r, s } = await signPermit(total);
+    receipt = await send("Accepting and funding the offer", (e) =>
+      e.acceptOfferWithPermit(o.offer, o.signature, total, deadline, v, r, s),
+    );
+  } else {
+    await approveIfShort(total);
+    receipt = await send("Accepting and funding the offer", (e) => e.acceptOffer(o.offer, o.signature, total));
+  }
+  const id = createdDeal(receipt);
+  go(`#/deal/${id}`, `Offer accepted: deal #${id} is funded.`);
+}
+
 // ------------------------------------------------------------------------------- new deal
 
 async function showNewDeal() {
@@ -165,6 +233,7 @@ async function showNewDeal() {
       h("label.radio", h("input", { type: "radio", name: "role", value: "supplier" }), "I am the supplier (the deal is accepted; the buyer funds next)"),
       h("label", "Counterparty address", h("input", { name: "counterparty", required: true, placeholder: "0x…", autocomplete: "off" })),
       h("label", "Arbiter (operator id)", h("input", { name: "arbiter", type: "number", min: 1, required: true }), h("span.hint#arbiter-name")),
+      h("p.hint.token", `Paid in ${state.token.symbol} `, addressTag(state.token.address), ` (${state.token.decimals} decimals): this escrow's token; each token has its own escrow.`),
     ),
     h(
       "fieldset",
@@ -180,7 +249,14 @@ async function showNewDeal() {
       milestones,
       h("button#add-milestone", { type: "button", onclick: () => milestones.append(milestoneRow(now, milestones.children.length)) }, "+ Milestone"),
     ),
-    h("button#create-deal.primary", { type: "submit" }, "Create deal"),
+    h(
+      "div.actions",
+      h("button#create-deal.primary", { type: "submit" }, "Create deal on chain"),
+      h("span.muted", "or, as the supplier:"),
+      h("button#sign-offer", { type: "button", onclick: act(() => signOffer(form)) }, "Sign an offer"),
+      h("label.inline-label", "valid for (days)", h("input", { name: "valid", type: "number", min: 1, value: 14 })),
+    ),
+    h("p.hint", "An offer costs the supplier nothing: it is a signature the buyer accepts and funds in one transaction."),
   );
   milestones.append(milestoneRow(now, 0));
   form.arbiter.addEventListener("change", () => describeOperator(form.arbiter.value, document.getElementById("arbiter-name")));
@@ -240,15 +316,20 @@ function days(text, what) {
   return Math.round(n * DAY);
 }
 
-async function createDeal(form) {
+function operatorId(text, what) {
+  if (!/^\d+$/.test(String(text).trim()) || Number(text) < 1 || Number(text) > 0xffffffff) {
+    throw new UserError(`${what} must be a registered operator's id (a number from 1).`);
+  }
+  return Number(text);
+}
+
+/** The deal the form describes, checked as the escrow will check it. */
+async function readDeal(form) {
   if (!actionable()) throw new UserError(walletProblem());
   const counterparty = form.counterparty.value.trim();
   if (!ethers.isAddress(counterparty)) throw new UserError("The counterparty is not a valid address.");
   if (same(counterparty, me())) throw new UserError("The counterparty must be another account than yours.");
   const buyerRole = form.role.value === "buyer";
-  const buyer = buyerRole ? me() : ethers.getAddress(counterparty);
-  const supplier = buyerRole ? ethers.getAddress(counterparty) : me();
-  const arbiter = Number(form.arbiter.value);
   const rows = [...form.querySelectorAll(".milestone-input")];
   if (!rows.length) throw new UserError("Add at least one milestone.");
   const milestones = rows.map(readMilestone);
@@ -258,21 +339,54 @@ async function createDeal(form) {
   });
   const retention = Number(form.retention.value || 0);
   if (!(retention >= 0 && retention <= 100)) throw new UserError("Retention must be between 0 and 100 %.");
-  const policy = {
-    examinationWindow: days(form.examination.value, "Examination window"),
-    rulingPeriod: days(form.ruling.value, "Ruling period"),
-    warrantyPeriod: days(form.warranty.value, "Warranty"),
-    retentionBps: Math.round(retention * 100),
+  return {
+    now,
+    buyer: buyerRole ? me() : ethers.getAddress(counterparty),
+    supplier: buyerRole ? ethers.getAddress(counterparty) : me(),
+    arbiter: operatorId(form.arbiter.value, "The arbiter"),
+    policy: {
+      examinationWindow: days(form.examination.value, "Examination window"),
+      rulingPeriod: days(form.ruling.value, "Ruling period"),
+      warrantyPeriod: days(form.warranty.value, "Warranty"),
+      retentionBps: Math.round(retention * 100),
+    },
+    milestones,
   };
+}
+
+async function createDeal(form) {
+  const { buyer, supplier, arbiter, policy, milestones } = await readDeal(form);
   const receipt = await send("Creating the deal", (escrow) =>
     escrow.createDeal(buyer, supplier, arbiter, policy, milestones),
   );
+  const id = createdDeal(receipt);
+  go(`#/deal/${id}`, `Deal #${id} created.`);
+}
+
+function createdDeal(receipt) {
   const created = receipt.logs
     .map((log) => { try { return state.iface.parseLog(log); } catch { return null; } })
     .find((log) => log?.name === "DealCreated");
-  notify("ok", `Deal #${created.args.dealId} created.`);
-  location.hash = `#/deal/${created.args.dealId}`;
+  return created.args.dealId;
 }
+
+/** The supplier signs the deal as an offer (EIP-712 DealOffer); the service keeps it until the
+ * buyer accepts and funds it in one transaction. Nothing goes on chain now. */
+async function signOffer(form) {
+  const { now, buyer, supplier, arbiter, policy, milestones } = await readDeal(form);
+  if (form.role.value !== "supplier") throw new UserError("Only the supplier signs an offer.");
+  const random = crypto.getRandomValues(new Uint32Array(4));
+  const nonce = random.reduce((n, word) => (n << 32n) | BigInt(word), 0n); // unordered, 128 bits
+  const offer = {
+    buyer, supplier, arbiter, policy, milestones, nonce,
+    deadline: now + BigInt(days(form.valid.value, "Offer valid for") || DAY),
+  };
+  const signature = await signTyped("DealOffer", escrowDomain(), state.config.types.DealOffer, offer);
+  await api("/offers", { method: "POST", body: toJson({ offer, signature }) });
+  go("#/", "Offer signed: the buyer can now accept and fund it in one transaction.");
+}
+
+const toJson = (value) => JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v));
 
 // ------------------------------------------------------------------------------- one deal
 
@@ -300,11 +414,12 @@ async function loadDeal(id) {
   return { id, deal, policy, payee, now, milestones, index, proposals, operators };
 }
 
-async function showDeal(id) {
-  const view = replace(main(), h("p.muted", `Loading deal #${id}…`));
-  let d;
+async function showDeal(id, loaded = null) {
+  stopWatching();
+  const view = loaded ? main() : replace(main(), h("p.muted", `Loading deal #${id}…`));
+  let d = loaded;
   try {
-    d = await loadDeal(id);
+    d ??= await loadDeal(id);
   } catch (error) {
     replace(view, h("div.notice.error", { role: "alert" }, explain(error).message), h("p", h("a", { href: "#/" }, "Back to my deals")));
     return;
@@ -342,13 +457,62 @@ async function showDeal(id) {
     status === "Active" ? proposalsSection(d) : null,
     d.index ? historySection(d) : null,
   );
+  watch(d);
 }
 
-function describePolicy(p) {
-  const parts = [];
-  parts.push(p.examinationWindow ? `${Number(p.examinationWindow) / DAY} day examination window` : "paid on attestation");
-  parts.push(`${Number(p.rulingPeriod || 30n * 86400n) / DAY} day ruling period`);
-  if (p.retentionBps) parts.push(`${Number(p.retentionBps) / 100}% held ${Number(p.warrantyPeriod) / DAY} days`);
+// While a deal is on screen, the page follows the chain and the service: when the deal moves
+// (an oracle attests, the other party acts, a proposal arrives) it is shown again, unless the
+// user has started filling in a form, in which case a notice offers to reload.
+let watcher = null;
+let busy = 0; // actions in progress: their own result is shown when they end
+
+function stopWatching() {
+  clearTimeout(watcher);
+  watcher = null;
+}
+
+function fingerprint(d) {
+  return JSON.stringify(
+    [d.deal, d.payee, d.milestones, d.index?.history.length, d.proposals.map((p) => [p.id, p.status])],
+    (_, v) => (typeof v === "bigint" ? v.toString() : v),
+  );
+}
+
+function watch(d) {
+  const seen = fingerprint(d);
+  const route = location.hash;
+  let edited = false;
+  main().addEventListener("input", () => (edited = true), { once: true });
+  const tick = async () => {
+    if (location.hash !== route) return;
+    if (!busy) {
+      try {
+        const next = await loadDeal(d.id);
+        if (location.hash !== route || busy) return schedule();
+        if (fingerprint(next) !== seen) {
+          if (!edited) return showDeal(d.id, next);
+          notify("info", "This deal has changed since the page was shown: reload to see it.");
+          return;
+        }
+      } catch {
+        // the chain or the service is unreachable for now: try again next round
+      }
+    }
+    schedule();
+  };
+  const schedule = () => (watcher = setTimeout(tick, 2000));
+  schedule();
+}
+
+function describePolicy(policy) {
+  // from the chain (bigints) or from the service (decimal strings)
+  const [window_, ruling, warranty, retention] = [
+    policy.examinationWindow, policy.rulingPeriod, policy.warrantyPeriod, policy.retentionBps,
+  ].map(Number);
+  const days_ = (seconds) => `${+(seconds / DAY).toFixed(2)} day${seconds === DAY ? "" : "s"}`;
+  const parts = [window_ ? `${days_(window_)} examination window` : "paid on attestation"];
+  parts.push(`${days_(ruling || 30 * DAY)} ruling period`);
+  if (retention) parts.push(`${retention / 100}% held ${days_(warranty)}`);
   return parts.join(" · ");
 }
 
@@ -390,32 +554,41 @@ function button(id, label, fn, done) {
 
 async function fundDeal(d, withPermit) {
   const need = d.deal.unfunded;
-  const account = me();
-  const token = state.token.contract;
-  const [balance, allowance] = await Promise.all([token.balanceOf(account), token.allowance(account, state.config.escrow)]);
+  const balance = await state.token.contract.balanceOf(me());
   if (balance < need) {
     throw new UserError(`Your balance is ${amount(balance)}; this deal needs ${amount(need)}. Nothing was sent.`);
   }
   if (withPermit) {
-    const nonce = await token.nonces(account);
-    const deadline = (await chainTime()) + 3600n;
-    const signature = await signTyped(
-      "Permit",
-      { name: state.token.permit.name, version: state.token.permit.version, chainId: state.config.chain_id, verifyingContract: state.token.address },
-      state.config.types.Permit,
-      { owner: account, spender: state.config.escrow, value: need, nonce, deadline },
-    );
-    const { v, r, s } = ethers.Signature.from(signature);
+    const { deadline, v, r, s } = await signPermit(need);
     await send(`Funding deal #${d.id}`, (e) => e.fundWithPermit(d.id, need, deadline, v, r, s));
   } else {
-    if (allowance < need) {
-      await send(`Approving ${amount(need)} for the escrow`, (_, signer) =>
-        tokenFor(signer).approve(state.config.escrow, need),
-      );
-    }
+    await approveIfShort(need);
     await send(`Funding deal #${d.id}`, (e) => e.fund(d.id, need));
   }
   await showDeal(d.id);
+}
+
+/** An EIP-2612 permit for the escrow to take `value`, signed in the wallet, valid one hour. */
+async function signPermit(value) {
+  const token = state.token.contract;
+  const nonce = await token.nonces(me());
+  const deadline = (await chainTime()) + 3600n;
+  const signature = await signTyped(
+    "Permit",
+    { name: state.token.permit.name, version: state.token.permit.version, chainId: state.config.chain_id, verifyingContract: state.token.address },
+    state.config.types.Permit,
+    { owner: me(), spender: state.config.escrow, value, nonce, deadline },
+  );
+  const { v, r, s } = ethers.Signature.from(signature);
+  return { deadline, v, r, s };
+}
+
+/** Approves the escrow for `value` first when its allowance is short (its own transaction). */
+async function approveIfShort(value) {
+  const allowance = await state.token.contract.allowance(me(), state.config.escrow);
+  if (allowance < value) {
+    await send(`Approving ${amount(value)} for the escrow`, (_, signer) => tokenFor(signer).approve(state.config.escrow, value));
+  }
 }
 
 // -------------------------------------------------------------------------- the timeline
@@ -570,12 +743,9 @@ async function applyProposal(d, p) {
     const topUp = amendmentTopUp(d, m);
     if (topUp > 0n) {
       if (d.role !== "buyer") throw new UserError("This change order costs more: the buyer applies it and pays the difference.");
-      const token = state.token.contract;
-      const [balance, allowance] = await Promise.all([token.balanceOf(me()), token.allowance(me(), state.config.escrow)]);
+      const balance = await state.token.contract.balanceOf(me());
       if (balance < topUp) throw new UserError(`It costs ${amount(topUp)} more; your balance is ${amount(balance)}. Nothing was sent.`);
-      if (allowance < topUp) {
-        await send(`Approving ${amount(topUp)} for the escrow`, (_, signer) => tokenFor(signer).approve(state.config.escrow, topUp));
-      }
+      await approveIfShort(topUp);
     }
     await send(`Applying the change order to deal #${d.id}`, (e) => e.amend(m, p.signature));
   }
@@ -690,8 +860,7 @@ async function signAndPost(d, primaryType, form, fields) {
   };
   const kind = primaryType.toLowerCase();
   const signature = await signTyped(primaryType, escrowDomain(), state.config.types[primaryType], message);
-  const body = JSON.stringify({ kind, message, signature }, (_, v) => (typeof v === "bigint" ? v.toString() : v));
-  await api(`/deals/${d.id}/proposals`, { method: "POST", body });
+  await api(`/deals/${d.id}/proposals`, { method: "POST", body: toJson({ kind, message, signature }) });
   await showDeal(d.id);
 }
 

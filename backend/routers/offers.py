@@ -1,0 +1,256 @@
+"""/offers: deals offered by their supplier off chain (EIP-712 `DealOffer`, docs/typed-data.md),
+kept for the buyer, who accepts and funds one in a single transaction with `acceptOffer` (or
+`acceptOfferWithPermit`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from eth_utils import is_address, to_checksum_address
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend import typed_data
+from backend.chain import Chain, ChainUnavailable
+from backend.db import ChainEvent, Offer
+from backend.deps import ChainDep, DbDep
+from backend.routers._typed import (
+    Address,
+    MilestoneIn,
+    SignatureHex,
+    Struct,
+    Uint16,
+    Uint32,
+    Uint256,
+    normalised,
+    typed,
+)
+
+router = APIRouter(prefix="/offers", tags=["offers"])
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+OfferId = Annotated[int, Path(ge=0, lt=1 << 63, description="the offer's id in this service")]
+
+Status = Literal["open", "used", "withdrawn", "expired"]
+
+
+class PolicyIn(Struct):
+    examinationWindow: Uint32
+    rulingPeriod: Uint32
+    warrantyPeriod: Uint32
+    retentionBps: Uint16
+
+
+class DealOfferIn(Struct):
+    buyer: Address
+    supplier: Address
+    arbiter: Uint32
+    policy: PolicyIn
+    milestones: list[MilestoneIn]
+    nonce: Uint256
+    deadline: Uint256
+
+
+class SignedOffer(Struct):
+    offer: DealOfferIn  # the EIP-712 `message`, exactly as signed
+    signature: SignatureHex
+
+
+class OfferOut(BaseModel):
+    id: int
+    supplier: str
+    buyer: str
+    nonce: str  # uint256 values as decimal strings (JavaScript numbers stop at 2^53)
+    deadline: str
+    total: str  # the sum of the milestone amounts: what the buyer funds
+    offer: dict  # as signed; uints as decimal strings, addresses checksummed, bytes32 lowercase
+    signature: str
+    digest: str
+    created_at: datetime
+    status: Status
+
+    @classmethod
+    def of(cls, row: Offer, status: Status) -> OfferOut:
+        created = row.created_at
+        if created.tzinfo is None:  # SQLite keeps no offset; it was written in UTC
+            created = created.replace(tzinfo=UTC)
+        return cls(
+            id=row.id,
+            supplier=row.supplier,
+            buyer=row.buyer,
+            nonce=row.nonce,
+            deadline=row.deadline,
+            total=row.total,
+            offer=row.offer,
+            signature=row.signature,
+            digest=row.digest,
+            created_at=created,
+            status=status,
+        )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OfferOut,
+    responses={
+        200: {"description": "the same signed offer was stored before: its record"},
+        400: {
+            "description": "buyer is supplier, zero address, no or too many milestones, "
+            "deadline passed, no usable signature"
+        },
+        403: {"description": "not signed by offer.supplier (or changed after signing)"},
+        409: {"description": "the supplier's nonce is used (an offer accepted or withdrawn)"},
+        422: {"description": "malformed body"},
+        503: {"description": "chain RPC unreachable"},
+    },
+)
+def post_offer(
+    signed: Annotated[SignedOffer, Body()], chain: ChainDep, db: DbDep, response: Response
+) -> OfferOut:
+    """Store a deal offer signed by its supplier (`offer` as passed to eth_signTypedData_v4,
+    in the escrow's domain) after the checks the escrow will make when the buyer accepts it:
+    two distinct non-zero parties, 1 to MAX_MILESTONES milestones, the deadline ahead (chain
+    time), the signature the supplier's (ECDSA, or EIP-1271 for a contract wallet), and the
+    supplier's nonce unused."""
+    o = signed.offer
+    if o.buyer == o.supplier:
+        raise HTTPException(400, f"the buyer and the supplier are the same address ({o.buyer})")
+    for role in ("buyer", "supplier"):
+        if getattr(o, role) == ZERO_ADDRESS:
+            raise HTTPException(400, f"the {role} is the zero address")
+    if not o.milestones:
+        raise HTTPException(400, "an offer has at least one milestone")
+    signature = bytes.fromhex(signed.signature[2:])
+    try:
+        if len(o.milestones) > chain.max_milestones:
+            raise HTTPException(
+                400,
+                f"{len(o.milestones)} milestones: the escrow takes at most {chain.max_milestones}",
+            )
+        full = typed_data.escrow_message(
+            "DealOffer", chain.chain_id, chain.escrow_address, typed(o)
+        )
+        digest = typed_data.digest(full)
+        digest_hex = "0x" + digest.hex()
+        now = chain.block_time()
+        same = db.scalar(
+            select(Offer).where(Offer.digest == digest_hex, Offer.signature == signed.signature)
+        )
+        if same is not None:  # handed in before (a retry): its record, as it stands now
+            response.status_code = status.HTTP_200_OK
+            return OfferOut.of(same, _status(chain, db, same, now))
+        if o.deadline <= now:
+            raise HTTPException(400, f"deadline {o.deadline} has passed (chain time {now})")
+        signer, recovered, problems = typed_data.signer_among(
+            (o.supplier,), digest, signature, chain.accepts_signature
+        )
+        if signer is None:
+            if problems:  # not even a usable ECDSA signature, and no contract wallet accepts it
+                raise HTTPException(400, "; ".join(problems))
+            raise HTTPException(
+                403,
+                f"signed by {recovered}, not by the offer's supplier ({o.supplier}): another "
+                "key, or the offer was changed after signing",
+            )
+        if chain.offer_nonce_used(o.supplier, o.nonce):
+            raise HTTPException(409, "offer nonce already used (accepted or withdrawn)")
+    except ChainUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    row = Offer(
+        supplier=o.supplier,
+        buyer=o.buyer,
+        nonce=str(o.nonce),
+        deadline=str(o.deadline),
+        total=str(sum(m.amount for m in o.milestones)),
+        offer=normalised(o.model_dump()),
+        signature=signed.signature,
+        digest=digest_hex,
+    )
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError:  # the same offer, another signature of it (an EIP-1271 wallet)
+        db.rollback()
+        row = db.scalar(
+            select(Offer).where(Offer.digest == digest_hex, Offer.supplier == o.supplier)
+        )
+        response.status_code = status.HTTP_200_OK
+    # Just checked: the nonce is unused and the deadline ahead (no further read to fail).
+    return OfferOut.of(row, "open")
+
+
+@router.get(
+    "",
+    response_model=list[OfferOut],
+    responses={400: {"description": "party is not an address"}, 503: {"description": "RPC"}},
+)
+def list_offers(
+    chain: ChainDep,
+    db: DbDep,
+    party: Annotated[str, Query(description="the buyer's or the supplier's address")],
+    status_filter: Annotated[
+        Status | None, Query(alias="status", description="only the offers in this status")
+    ] = None,
+) -> list[OfferOut]:
+    """The offers where `party` is the buyer or the supplier, newest first, each with its
+    `status` read from the chain now: `open` (nonce unused, deadline ahead), `used` (the nonce
+    is used: accepted, or withdrawn), `withdrawn` (used, and the deal index holds the
+    supplier's `OfferCancelled` for it) or `expired`."""
+    if not is_address(party):
+        raise HTTPException(400, "party must be an address")
+    party = to_checksum_address(party)
+    rows = db.scalars(
+        select(Offer)
+        .where(or_(Offer.buyer == party, Offer.supplier == party))
+        .order_by(Offer.id.desc())
+    ).all()
+    if not rows:
+        return []
+    try:
+        now = chain.block_time()
+        listed = [OfferOut.of(r, _status(chain, db, r, now)) for r in rows]
+    except ChainUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return [o for o in listed if status_filter is None or o.status == status_filter]
+
+
+@router.get(
+    "/{offer_id}",
+    response_model=OfferOut,
+    responses={404: {"description": "no such offer"}, 503: {"description": "RPC down"}},
+)
+def get_offer(offer_id: OfferId, chain: ChainDep, db: DbDep) -> OfferOut:
+    """One stored offer, with its `status` read from the chain now."""
+    row = db.get(Offer, offer_id)
+    if row is None:
+        raise HTTPException(404, f"no offer {offer_id}")
+    try:
+        return OfferOut.of(row, _status(chain, db, row, chain.block_time()))
+    except ChainUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+
+
+def _status(chain: Chain, db: Session, row: Offer, now: int) -> Status:
+    if chain.offer_nonce_used(row.supplier, int(row.nonce)):
+        return "withdrawn" if _withdrawn(db, row) else "used"
+    if int(row.deadline) <= now:
+        return "expired"
+    return "open"
+
+
+def _withdrawn(db: Session, row: Offer) -> bool:
+    """Whether the deal index holds the supplier's `OfferCancelled` for the offer's nonce (the
+    indexer keeps uints from 2^53 up as decimal strings)."""
+    events = db.scalars(
+        select(ChainEvent).where(
+            ChainEvent.name == "OfferCancelled",
+            ChainEvent.args["supplier"].as_string() == row.supplier,
+        )
+    )
+    return any(str(e.args.get("nonce")) == row.nonce for e in events)
