@@ -117,6 +117,9 @@ def test_buyer_creates_and_funds_an_oracle_attests_through_the_service_the_suppl
     )
     expect(milestone(seller, 1).locator(".milestone-status")).to_have_text("Pending")
     expect(seller.locator("#deal-paid")).to_have_text("1,200.00 tUSD")
+    expect(milestone(seller, 0).locator(".payout")).to_have_text(
+        "1,200.00 tUSD paid to the supplier"
+    )
     expect(milestone(seller, 0)).to_contain_text("1 of 1 needed attested")
     milestone(seller, 0).locator("button.verify").click()
     expect(milestone(seller, 0).locator(".check")).to_have_text(

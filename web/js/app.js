@@ -436,7 +436,15 @@ async function showDeal(id, loaded = null) {
     view,
     h(
       "section.card.deal-head",
-      h("h1", `Deal #${id} `, h(`span.status.${status.toLowerCase()}#deal-status`, status), h("span.version", `version ${deal.version}`)),
+      h(
+        "h1",
+        `Deal #${id} `,
+        h(`span.status.${status.toLowerCase()}#deal-status`, status),
+        status === "Active" && d.milestones.every((m) => CLOSED.has(MILESTONE_STATUS[Number(m.status)]))
+          ? h("span.status.closed#deal-closed", "every milestone closed")
+          : null,
+        h("span.version", `version ${deal.version}`),
+      ),
       role ? h("p.role#role", `You are the ${role} of this deal.`) : h("p.muted#role", "You are not a party to this deal: read-only."),
       h(
         "dl.facts",
@@ -615,9 +623,27 @@ function milestoneCard(d, m, index) {
       h(`span.status.${status.toLowerCase()}.milestone-status`, status),
     ),
     stage ? h("p.stage", `${stage} ${formatTime(m.dueAt)} (${relative(m.dueAt, d.now)})`) : null,
+    payoutLine(d, index),
     h("p.oracles", `Oracles ${oracles.map((o) => operatorName(d, o)).join(", ")}; ${m.attestations} of ${m.quorum} needed attested`, m.rejections ? `, ${m.rejections} found it not met` : ""),
     row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v))) : null,
     milestoneActions(d, m, index, status),
+  );
+}
+
+/** What milestone `index` has paid out so far, from the index's payout events. */
+function payoutLine(d, index) {
+  let paid = 0n;
+  let back = 0n;
+  for (const e of d.index?.history || []) {
+    if (Number(e.args.index) !== index) continue;
+    if (e.event === "MilestoneReleased") paid += BigInt(e.args.amount);
+    if (e.event === "MilestoneRefunded") back += BigInt(e.args.amount);
+  }
+  if (!paid && !back) return null;
+  return h(
+    "p.payout",
+    [paid ? `${amount(paid)} paid to the supplier` : null, back ? `${amount(back)} back to the buyer` : null]
+      .filter(Boolean).join(" · "),
   );
 }
 
@@ -764,6 +790,7 @@ function amendmentTopUp(d, m) {
 }
 
 const OPEN = new Set(["Pending", "Rejected"]);
+const CLOSED = new Set(["Released", "Refunded", "Settled", "Removed"]);
 
 function changeOrderForm(d) {
   const rows = d.milestones
@@ -870,8 +897,25 @@ function historySection(d) {
   return h(
     "section.card",
     h("h2", "History"),
-    h("ol.history", d.index.history.map((e) => h("li", h("code", e.event), ` block ${e.block} `, h("code.muted", { title: e.tx_hash }, e.tx_hash.slice(0, 10) + "…")))),
+    h(
+      "ol.history",
+      d.index.history.map((e) =>
+        h("li", h("code", e.event), describeEvent(e.args), ` · block ${e.block} `, h("code.muted", { title: e.tx_hash }, e.tx_hash.slice(0, 10) + "…")),
+      ),
+    ),
   );
+}
+
+/** The arguments a reader needs: which milestone, how much, for whom. */
+function describeEvent(args) {
+  const parts = [];
+  if (args.index !== undefined) parts.push(`M${Number(args.index) + 1}`);
+  for (const key of ["amount", "credited", "toSupplier", "toBuyer", "held", "refunded", "added", "removed"]) {
+    if (args[key] !== undefined && BigInt(args[key]) !== 0n) parts.push(`${key} ${amount(args[key])}`);
+  }
+  if (args.version !== undefined) parts.push(`version ${args.version}`);
+  if (args.byDefault) parts.push("by default");
+  return parts.length ? ` ${parts.join(", ")}` : "";
 }
 
 start();
