@@ -338,3 +338,42 @@ def test_the_supplier_signs_an_offer_and_the_buyer_accepts_and_funds_it_in_one_t
     assert stable.balanceOf(escrow) == 750 * USD
     assert escrow.offerNonceUsed(supplier, int(stored["nonce"]))
     assert service.http.get(f"/offers/{stored['id']}").json()["status"] != "open"
+
+
+def test_the_arbiter_rules_on_a_dispute_from_the_page(
+    open_page, service, escrow, stable, buyer, supplier, inspector, arbiter, ops, create_deal
+):
+    policy = Policy(examination_window=5 * DAY, ruling_period=14 * DAY)
+    deal = open_deal(escrow, stable, buyer, create_deal, ops, policy=policy)
+    escrow.attest(deal.id, 0, brownie.web3.keccak(text="report"), {"from": inspector})
+    escrow.openDispute(deal.id, 0, {"from": buyer})
+    indexed(service, deal.id, lambda d: d["milestones"][0]["status"] == "Disputed")
+    page = open_page(arbiter, f"#/deal/{deal.id}")
+    expect(page.locator("#role")).to_contain_text("this deal's arbiter")
+    ruling = page.locator("#ruling-0")
+    expect(ruling).to_contain_text("of the disputed 600.00 tUSD")
+    ruling.locator("[name=toSupplier]").fill("600.01")
+    ruling.locator("button").click()
+    expect(error_notice(page)).to_have_text("At most the disputed 600.00 tUSD.")
+    ruling.locator("[name=toSupplier]").fill("450")
+    ruling.locator("button").click()
+    expect(milestone(page, 0).locator(".milestone-status")).to_have_text("Settled")
+    assert escrow.getMilestone(deal.id, 0)["status"] == STATUS["Settled"]
+    assert stable.balanceOf(supplier) == 450 * USD
+    assert stable.balanceOf(buyer) == 150 * USD
+    # a party sees no ruling form
+    assert open_page(buyer, f"#/deal/{deal.id}").locator("form.ruling").count() == 0
+
+
+def test_the_supplier_assigns_its_payouts_from_the_page(
+    open_page, service, escrow, stable, buyer, supplier, inspector, ops, create_deal
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    financier = brownie.accounts.add()
+    page = open_page(supplier, f"#/deal/{deal.id}")
+    page.locator("#assign [name=to]").fill(financier.address)
+    page.locator("#assign button").click()
+    expect(page.locator(".deal-head")).to_contain_text("Payouts go to")
+    assert escrow.payeeOf(deal.id) == financier.address
+    escrow.attest(deal.id, 0, brownie.web3.keccak(text="report"), {"from": inspector})
+    assert stable.balanceOf(financier) == 600 * USD and stable.balanceOf(supplier) == 0

@@ -136,6 +136,8 @@ async function showMyDeals() {
     view.append(h("div.notice.error", { role: "alert" }, error.message));
     return;
   }
+  const owed = await state.escrow.owed(me());
+  if (owed > 0n) view.append(withdrawCard(owed));
   const openOffers = offers.filter((o) => o.status === "open");
   if (openOffers.length) {
     view.append(h("h2", "Open offers"), h("ul.offers#offers", openOffers.map(offerItem)));
@@ -169,6 +171,26 @@ async function showMyDeals() {
       ),
     ),
   );
+}
+
+/** Payouts the token refused to deliver (e.g. a denylisted address) wait in the escrow until
+ * their owner withdraws them, to any address. */
+function withdrawCard(owed) {
+  const form = h(
+    "form.card#withdraw",
+    {
+      onsubmit: act(async () => {
+        const to = form.to.value.trim();
+        if (!ethers.isAddress(to)) throw new UserError("Not a valid address.");
+        await send("Withdrawing deferred payouts", (e) => e.withdraw(ethers.getAddress(to)));
+        await showMyDeals();
+      }, { done: "Withdrawn." }),
+    },
+    h("p", `The escrow holds ${amount(owed)} for you: payouts the token refused to deliver to this address.`),
+    h("label", "Withdraw to", h("input", { name: "to", value: me(), required: true })),
+    h("button.primary", { type: "submit", disabled: !actionable() }, "Withdraw"),
+  );
+  return form;
 }
 
 function offerItem(o) {
@@ -411,7 +433,8 @@ async function loadDeal(id) {
   const operators = new Map(
     await Promise.all([...ids].map((o) => state.escrow.getOperator(o).then((v) => [o, v.name], () => [o, "?"]))),
   );
-  return { id, deal, policy, payee, now, milestones, index, proposals, operators };
+  const myOperator = me() ? await state.escrow.operatorOf(me()).catch(() => 0n) : 0n;
+  return { id, deal, policy, payee, now, milestones, index, proposals, operators, myOperator };
 }
 
 async function showDeal(id, loaded = null) {
@@ -445,7 +468,11 @@ async function showDeal(id, loaded = null) {
           : null,
         h("span.version", `version ${deal.version}`),
       ),
-      role ? h("p.role#role", `You are the ${role} of this deal.`) : h("p.muted#role", "You are not a party to this deal: read-only."),
+      role
+        ? h("p.role#role", `You are the ${role} of this deal.`)
+        : d.myOperator === deal.arbiter
+          ? h("p.role#role", `You sign for ${operatorName(d, deal.arbiter)}, this deal's arbiter: you rule on its disputes.`)
+          : h("p.muted#role", "You are not a party to this deal: read-only."),
       h(
         "dl.facts",
         h("dt", "Buyer"), h("dd", addressTag(deal.buyer, me())),
@@ -547,6 +574,7 @@ function dealActions(d, status) {
     }
   }
   if (status === "Accepted" && role === "supplier") box.append(h("p.muted", "Waiting for the buyer to fund."));
+  if (status === "Active" && same(me(), d.payee)) box.append(assignForm(d));
   if (status === "Proposed" || status === "Accepted") {
     box.append(button("cancel-deal", "Call the deal off", async () => {
       await send(`Calling off deal #${id}`, (e) => e.cancelDeal(id));
@@ -554,6 +582,25 @@ function dealActions(d, status) {
     }, "Deal called off; any deposit went back to the buyer."));
   }
   return box;
+}
+
+/** The payee assigns the deal's future payouts (a receivable) to another address. */
+function assignForm(d) {
+  const form = h(
+    "form.inline#assign",
+    {
+      onsubmit: act(async () => {
+        const to = form.to.value.trim();
+        if (!ethers.isAddress(to)) throw new UserError("Not a valid address.");
+        if (same(to, d.payee)) throw new UserError("Payouts already go to that address.");
+        await send(`Assigning deal #${d.id}'s payouts`, (e) => e.assignPayments(d.id, ethers.getAddress(to)));
+        await showDeal(d.id);
+      }, { done: "Payouts assigned: from now on they go to the new address." }),
+    },
+    h("label", "Assign future payouts to (e.g. a financier)", h("input", { name: "to", placeholder: "0x…", required: true, autocomplete: "off" })),
+    h("button", { type: "submit", disabled: !actionable() }, "Assign"),
+  );
+  return form;
 }
 
 function button(id, label, fn, done) {
@@ -628,6 +675,27 @@ function milestoneCard(d, m, index) {
     row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v))) : null,
     milestoneActions(d, m, index, status),
   );
+}
+
+/** The arbiter's ruling on a disputed milestone: how much of the disputed amount goes to the
+ * supplier; the rest goes back to the buyer. */
+function rulingForm(d, m, index) {
+  const opened = (d.index?.history || []).filter((e) => e.event === "DisputeOpened" && Number(e.args.index) === index).at(-1);
+  const disputed = opened ? BigInt(opened.args.amount) : m.amount;
+  const form = h(
+    `form.ruling#ruling-${index}`,
+    {
+      onsubmit: act(async () => {
+        const toSupplier = parseAmount(form.toSupplier.value, state.token.decimals, "To the supplier");
+        if (toSupplier > disputed) throw new UserError(`At most the disputed ${amount(disputed)}.`);
+        await send(`Ruling on M${index + 1}`, (e) => e.rule(d.id, index, toSupplier));
+        await showDeal(d.id);
+      }, { done: "Ruling applied: the disputed amount is paid out." }),
+    },
+    h("label", `Ruling: of the disputed ${amount(disputed)}, to the supplier`, h("input", { name: "toSupplier", required: true, inputmode: "decimal" })),
+    h("button.primary", { type: "submit", disabled: !actionable() }, "Rule"),
+  );
+  return form;
 }
 
 /** What milestone `index` has paid out so far, from the index's payout events. */
@@ -707,6 +775,7 @@ function milestoneActions(d, m, index, status) {
   if (role === "supplier" && (status === "Rejected" || (status === "Pending" && now > due))) {
     act1("dispute", "Open a dispute", (e) => e.openDispute(id, index), "Dispute opened: the arbiter rules next.");
   }
+  if (status === "Disputed" && now <= due && d.myOperator === d.deal.arbiter) box.append(rulingForm(d, m, index));
   if (status === "Examining" && now > due) act1("release", "Release", (e) => e.release(id, index), "Milestone released.");
   if (status === "Retained" && now > due) act1("release-holdback", "Pay the holdback", (e) => e.releaseRetention(id, index), "Holdback paid.");
   if (status === "Disputed" && now > due) act1("settle", "Apply the default", (e) => e.settleDispute(id, index), "Default applied.");
