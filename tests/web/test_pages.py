@@ -200,11 +200,13 @@ def test_a_change_order_signed_by_the_supplier_is_seen_and_applied_by_the_buyer(
     row.locator("[name=due]").fill(moved)
     seller.click("#sign-change-order")
     expect(seller.locator("li.proposal")).to_contain_text("edit M2 (400.00 tUSD")
+    expect(seller.locator("li.proposal")).not_to_contain_text("M1")  # untouched: unchanged
     expect(seller.locator("li.proposal")).to_contain_text("Waiting for the buyer")
     stored = service.http.get(f"/deals/{deal.id}/proposals").json()
     assert [(p["kind"], p["signer"], p["status"]) for p in stored] == [
         ("amendment", supplier.address, "open")
     ]
+    assert [c["index"] for c in stored[0]["message"]["changes"]] == ["1"]
     assert escrow.getDeal(deal.id)["version"] == 1  # signed, not applied
 
     page = open_page(buyer, f"#/deal/{deal.id}")

@@ -899,7 +899,9 @@ async function proposeChangeOrder(d, form) {
       continue;
     }
     const next = parseAmount(row.querySelector("[name=amount]").value, state.token.decimals, `M${index + 1} amount`);
-    const due = BigInt(endOfDay(row.querySelector("[name=due]").value));
+    // An untouched date keeps the milestone's exact due time (not the end of that day).
+    const dueText = row.querySelector("[name=due]").value;
+    const due = dueText === dateInput(m.dueAt) ? m.dueAt : BigInt(endOfDay(dueText));
     if (next === m.amount && due === m.dueAt) continue;
     const indexed = d.index.milestones.find((r) => r.index === index);
     changes.push({
