@@ -379,3 +379,20 @@ def test_the_supplier_assigns_its_payouts_from_the_page(
     assert escrow.payeeOf(deal.id) == financier.address
     escrow.attest(deal.id, 0, brownie.web3.keccak(text="report"), {"from": inspector})
     assert stable.balanceOf(financier) == 600 * USD and stable.balanceOf(supplier) == 0
+
+
+def test_a_change_order_the_escrow_would_refuse_is_not_signed(
+    open_page, service, escrow, stable, buyer, supplier, ops, create_deal
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    indexed(service, deal.id)
+    page = open_page(buyer, f"#/deal/{deal.id}")
+    row = page.locator("#change-order .change-row[data-index='0']")
+    row.locator("[name=amount]").fill("700")  # costs more: only the supplier may sign that
+    page.click("#sign-change-order")
+    expect(error_notice(page)).to_contain_text("This change order costs more")
+    row.locator("[name=amount]").fill("0")
+    page.click("#sign-change-order")
+    expect(error_notice(page)).to_contain_text("M1: the amount must be above zero")
+    assert "eth_signTypedData_v4" not in page.evaluate("window.__wallet.requests")
+    assert service.http.get(f"/deals/{deal.id}/proposals").json() == []

@@ -101,8 +101,13 @@ function act(fn, { done } = {}) {
   };
 }
 
+// Every navigation starts a new generation; a page still loading for an older one drops its
+// result instead of drawing over the page the user went to.
+let generation = 0;
+
 function route() {
   stopWatching();
+  generation += 1;
   const hash = location.hash.replace(/^#/, "") || "/";
   const deal = /^\/deal\/(\d+)$/.exec(hash);
   if (deal) return showDeal(BigInt(deal[1]));
@@ -117,6 +122,7 @@ function actionable() {
 // ------------------------------------------------------------------------------- my deals
 
 async function showMyDeals() {
+  const gen = generation;
   const view = replace(main(), h("h1", "My deals"));
   const open = h(
     "form.inline#open-deal",
@@ -129,14 +135,18 @@ async function showMyDeals() {
     return;
   }
   view.append(h("p", h("a.button.primary#new-deal-link", { href: "#/new" }, "New deal")), open);
-  let deals, offers;
+  let deals, offers, owed;
   try {
-    [deals, offers] = await Promise.all([api(`/deals?party=${me()}`), api(`/offers?party=${me()}`)]);
+    [deals, offers, owed] = await Promise.all([
+      api(`/deals?party=${me()}`),
+      api(`/offers?party=${me()}`),
+      state.escrow.owed(me()),
+    ]);
   } catch (error) {
-    view.append(h("div.notice.error", { role: "alert" }, error.message));
+    if (gen === generation) view.append(h("div.notice.error", { role: "alert" }, explain(error).message));
     return;
   }
-  const owed = await state.escrow.owed(me());
+  if (gen !== generation) return;
   if (owed > 0n) view.append(withdrawCard(owed));
   const openOffers = offers.filter((o) => o.status === "open");
   if (openOffers.length) {
@@ -202,7 +212,13 @@ function offerItem(o) {
     h("strong", `${amount(o.total)} in ${m.length} milestone${m.length === 1 ? "" : "s"}`),
     buyer ? [" offered by the supplier ", addressTag(o.supplier, me())] : [" offered to the buyer ", addressTag(o.buyer, me())],
     h("br"),
-    h("span.muted", m.map((x, i) => `M${i + 1} ${amount(x.amount)} due ${formatTime(x.dueAt)}`).join(" · ")),
+    h(
+      "ul.offer-milestones",
+      m.map((x, i) => {
+        const oracles = x.oracles.filter((o) => o !== "0" && o !== 0);
+        return h("li", `M${i + 1} ${amount(x.amount)} due ${formatTime(x.dueAt)}, attested by operators ${describeOracles(null, oracles, x.quorum)}`);
+      }),
+    ),
     h("br"),
     h("span.muted", `arbiter ${o.offer.arbiter}; ${describePolicy(o.offer.policy)}; valid until ${formatTime(o.deadline)}`),
     h(
@@ -242,7 +258,9 @@ async function acceptOffer(o) {
 // ------------------------------------------------------------------------------- new deal
 
 async function showNewDeal() {
+  const gen = generation;
   const now = await chainTime();
+  if (gen !== generation) return;
   const milestones = h("div#milestones");
   const form = h(
     "form#new-deal.card",
@@ -311,7 +329,7 @@ async function describeOperator(id, target) {
 function readMilestone(row, index) {
   const label = `M${index + 1}`;
   const oracles = row.querySelector("[name=oracles]").value.split(/[\s,]+/).filter(Boolean).map((s) => {
-    if (!/^\d+$/.test(s) || s === "0") throw new UserError(`${label}: "${s}" is not an operator id`);
+    if (!/^\d+$/.test(s) || s === "0" || Number(s) > 0xffffffff) throw new UserError(`${label}: "${s}" is not an operator id`);
     return Number(s);
   });
   if (oracles.length < 1 || oracles.length > 3) throw new UserError(`${label}: name one to three oracles`);
@@ -427,7 +445,7 @@ async function loadDeal(id) {
     chainTime(),
     Promise.all([...Array(count).keys()].map((i) => state.escrow.getMilestone(id, i))),
     api(`/deals/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
-    api(`/deals/${id}/proposals`).catch(() => []),
+    api(`/deals/${id}/proposals`),
   ]);
   const ids = new Set([deal.arbiter, ...milestones.flatMap((m) => [...m.oracles])].filter((o) => o !== 0n));
   const operators = new Map(
@@ -439,11 +457,14 @@ async function loadDeal(id) {
 
 async function showDeal(id, loaded = null) {
   stopWatching();
+  const gen = generation;
   const view = loaded ? main() : replace(main(), h("p.muted", `Loading deal #${id}…`));
   let d = loaded;
   try {
     d ??= await loadDeal(id);
+    if (gen !== generation) return;
   } catch (error) {
+    if (gen !== generation) return;
     replace(view, h("div.notice.error", { role: "alert" }, explain(error).message), h("p", h("a", { href: "#/" }, "Back to my deals")));
     return;
   }
@@ -499,31 +520,38 @@ async function showDeal(id, loaded = null) {
 // (an oracle attests, the other party acts, a proposal arrives) it is shown again, unless the
 // user has started filling in a form, in which case a notice offers to reload.
 let watcher = null;
+let watching = null; // the current watch; a tick of an older one stops at its next step
 let busy = 0; // actions in progress: their own result is shown when they end
 
 function stopWatching() {
   clearTimeout(watcher);
   watcher = null;
+  watching = null;
 }
 
 function fingerprint(d) {
   return JSON.stringify(
-    [d.deal, d.payee, d.milestones, d.index?.history.length, d.proposals.map((p) => [p.id, p.status])],
+    [
+      d.deal, d.payee, d.milestones, d.index?.history.length, d.proposals.map((p) => [p.id, p.status]),
+      d.milestones.map((m) => d.now < m.dueAt), // deadlines passing change what can be done
+    ],
     (_, v) => (typeof v === "bigint" ? v.toString() : v),
   );
 }
 
 function watch(d) {
   const seen = fingerprint(d);
-  const route = location.hash;
+  const token = {};
+  watching = token;
   let edited = false;
   main().addEventListener("input", () => (edited = true), { once: true });
   const tick = async () => {
-    if (location.hash !== route) return;
+    if (watching !== token) return;
     if (!busy) {
       try {
         const next = await loadDeal(d.id);
-        if (location.hash !== route || busy) return schedule();
+        if (watching !== token) return;
+        if (busy) return schedule();
         if (fingerprint(next) !== seen) {
           if (!edited) return showDeal(d.id, next);
           notify("info", "This deal has changed since the page was shown: reload to see it.");
@@ -554,7 +582,11 @@ function describePolicy(policy) {
 function dealActions(d, status) {
   const { deal, role, id } = d;
   const box = h("div.actions#deal-actions");
-  if (!role) return box;
+  if (!role) {
+    // a payee the supplier assigned its payouts to (a financier) may assign them on
+    if (status === "Active" && same(me(), d.payee)) box.append(assignForm(d));
+    return box;
+  }
   const reload = () => showDeal(id);
   if (status === "Proposed") {
     if (role === "supplier") {
@@ -672,7 +704,7 @@ function milestoneCard(d, m, index) {
     stage ? h("p.stage", `${stage} ${formatTime(m.dueAt)} (${relative(m.dueAt, d.now)})`) : null,
     payoutLine(d, index),
     h("p.oracles", `Oracles ${oracles.map((o) => operatorName(d, o)).join(", ")}; ${m.attestations} of ${m.quorum} needed attested`, m.rejections ? `, ${m.rejections} found it not met` : ""),
-    row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v))) : null,
+    row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v, index))) : null,
     milestoneActions(d, m, index, status),
   );
 }
@@ -681,7 +713,11 @@ function milestoneCard(d, m, index) {
  * supplier; the rest goes back to the buyer. */
 function rulingForm(d, m, index) {
   const opened = (d.index?.history || []).filter((e) => e.event === "DisputeOpened" && Number(e.args.index) === index).at(-1);
-  const disputed = opened ? BigInt(opened.args.amount) : m.amount;
+  // before the index has the DisputeOpened event: the whole amount, or only the holdback
+  // when the milestone had been released (holdback disputes come from Retained)
+  const holdback = (m.amount * BigInt(d.policy.retentionBps)) / 10000n;
+  const wasRetained = (d.index?.milestones.find((r) => r.index === index)?.status) === "Retained";
+  const disputed = opened ? BigInt(opened.args.amount) : wasRetained ? holdback : m.amount;
   const form = h(
     `form.ruling#ruling-${index}`,
     {
@@ -719,7 +755,7 @@ function operatorName(d, id) {
   return `#${id} ${d.operators.get(id) || ""}`.trim();
 }
 
-function verdictItem(d, v) {
+function verdictItem(d, v, index) {
   const result = h("span.check");
   return h(
     "li.verdict",
@@ -730,7 +766,7 @@ function verdictItem(d, v) {
       ? [
           h("a.evidence", { href: v.evidence_url, target: "_blank", rel: "noopener" }, v.evidence_cid.slice(0, 16) + "…"),
           " ",
-          h("button.verify", { type: "button", onclick: act(() => verifyEvidence(v, result)) }, "Check against chain"),
+          h("button.verify", { type: "button", onclick: act(() => verifyEvidence(d, v, index, result)) }, "Check against chain"),
           " ",
           result,
         ]
@@ -738,16 +774,39 @@ function verdictItem(d, v) {
   );
 }
 
-/** Fetches the document through the service and hashes it here: it must be the sha256 that
- * the oracle anchored on chain, whatever the service or IPFS said. */
-async function verifyEvidence(v, target) {
+/** Fetches the document through the service and hashes it here, then compares with the
+ * evidence hash in the verdict's own event on chain (read from its transaction's receipt),
+ * so neither the service nor IPFS has to be trusted. */
+async function verifyEvidence(d, v, index, target) {
+  const anchored = await anchoredHash(d, v, index);
   const response = await fetch(v.evidence_url);
   if (!response.ok) throw new UserError(`The evidence could not be fetched (${response.status}).`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const digest = ethers.sha256(bytes).slice(2);
-  const ok = digest === v.evidence_sha256.toLowerCase();
-  replace(target, ok ? "✓ matches the hash anchored on chain" : `✗ does not match (got ${digest.slice(0, 16)}…)`);
+  const digest = ethers.sha256(bytes);
+  const ok = digest === anchored;
+  replace(target, ok ? "✓ matches the hash anchored on chain" : `✗ does not match the hash anchored on chain (got ${digest.slice(0, 18)}…)`);
   target.className = `check ${ok ? "ok" : "bad"}`;
+}
+
+async function anchoredHash(d, v, index) {
+  const receipt = await state.read.getTransactionReceipt(v.tx_hash);
+  for (const log of receipt?.logs || []) {
+    if (!same(log.address, state.config.escrow)) continue;
+    let event = null;
+    try {
+      event = state.iface.parseLog(log);
+    } catch {
+      continue;
+    }
+    if (
+      (event?.name === "MilestoneAttested" || event?.name === "MilestoneRejected") &&
+      event.args.dealId === d.id && Number(event.args.index) === index &&
+      Number(event.args.operatorId) === v.operator_id
+    ) {
+      return event.args.evidenceHash.toLowerCase();
+    }
+  }
+  throw new UserError("The verdict's transaction on chain has no such attestation: the index is wrong.");
 }
 
 function milestoneActions(d, m, index, status) {
@@ -761,24 +820,24 @@ function milestoneActions(d, m, index, status) {
       await showDeal(id);
     }, done));
   if (role === "buyer") {
-    if (status === "Examining" && now <= due) {
+    if (status === "Examining" && now < due) {
       act1("waive", "Accept now", (e) => e.waiveExamination(id, index), "Milestone accepted and paid.");
       act1("dispute", "Open a dispute", (e) => e.openDispute(id, index), "Dispute opened: the arbiter rules next.");
     }
-    if (status === "Retained" && now <= due) {
+    if (status === "Retained" && now < due) {
       act1("dispute", "Dispute the holdback", (e) => e.openDispute(id, index), "Dispute opened on the holdback.");
     }
-    if ((status === "Pending" || status === "Rejected") && now > due) {
+    if ((status === "Pending" || status === "Rejected") && now >= due) {
       act1("refund", "Take it back", (e) => e.refund(id, index), "Milestone refunded to you.");
     }
   }
-  if (role === "supplier" && (status === "Rejected" || (status === "Pending" && now > due))) {
+  if (role === "supplier" && (status === "Rejected" || (status === "Pending" && now >= due))) {
     act1("dispute", "Open a dispute", (e) => e.openDispute(id, index), "Dispute opened: the arbiter rules next.");
   }
-  if (status === "Disputed" && now <= due && d.myOperator === d.deal.arbiter) box.append(rulingForm(d, m, index));
-  if (status === "Examining" && now > due) act1("release", "Release", (e) => e.release(id, index), "Milestone released.");
-  if (status === "Retained" && now > due) act1("release-holdback", "Pay the holdback", (e) => e.releaseRetention(id, index), "Holdback paid.");
-  if (status === "Disputed" && now > due) act1("settle", "Apply the default", (e) => e.settleDispute(id, index), "Default applied.");
+  if (status === "Disputed" && now < due && d.myOperator === d.deal.arbiter) box.append(rulingForm(d, m, index));
+  if (status === "Examining" && now >= due) act1("release", "Release", (e) => e.release(id, index), "Milestone released.");
+  if (status === "Retained" && now >= due) act1("release-holdback", "Pay the holdback", (e) => e.releaseRetention(id, index), "Holdback paid.");
+  if (status === "Disputed" && now >= due) act1("settle", "Apply the default", (e) => e.settleDispute(id, index), "Default applied.");
   return box;
 }
 
@@ -799,6 +858,11 @@ function proposalsSection(d) {
   );
 }
 
+function describeOracles(d, oracles, quorum) {
+  const names = oracles.map((o) => (d?.operators?.get(BigInt(o)) ? operatorName(d, BigInt(o)) : `#${o}`));
+  return `${names.join(", ")} (${quorum} of ${oracles.length} needed)`;
+}
+
 function describeProposal(d, p) {
   const m = p.message;
   if (p.kind === "cancellation") {
@@ -808,7 +872,12 @@ function describeProposal(d, p) {
   return "Change order: " + m.changes.map((c) => {
     const action = names[Number(c.action)];
     if (action === "remove") return `remove M${Number(c.index) + 1}`;
-    return `${action} M${Number(c.index) + 1} (${amount(c.terms.amount)}, due ${formatTime(c.terms.dueAt)})`;
+    const current = d.milestones[Number(c.index)];
+    const oracles = c.terms.oracles.map(BigInt).filter((o) => o !== 0n);
+    const sameOracles = action === "edit" && current && oracles.join() === [...current.oracles].filter((o) => o !== 0n).join()
+      && BigInt(c.terms.quorum) === BigInt(current.quorum);
+    const who = sameOracles ? "" : `, attested by ${describeOracles(d, oracles, c.terms.quorum)}${action === "edit" ? " (oracles changed)" : ""}`;
+    return `${action} M${Number(c.index) + 1} (${amount(c.terms.amount)}, due ${formatTime(c.terms.dueAt)}${who})`;
   }).join("; ");
 }
 
@@ -920,6 +989,15 @@ async function proposeChangeOrder(d, form) {
     changes.push({ index: d.milestones.length + k, action: 1, terms: readMilestone(row, d.milestones.length + k) });
   });
   if (!changes.length) throw new UserError("Nothing to change: edit an amount or a date, remove or add a milestone.");
+  // What the escrow would refuse when the other party applies it: refused here, before signing.
+  for (const c of changes) {
+    if (c.action === 2) continue;
+    if (c.terms.amount === 0n) throw new UserError(`M${c.index + 1}: the amount must be above zero (remove it instead).`);
+    if (c.terms.dueAt <= d.now) throw new UserError(`M${c.index + 1}: the due date must be in the future.`);
+  }
+  if (d.role === "buyer" && amendmentTopUp(d, { changes }) > 0n) {
+    throw new UserError("This change order costs more: the supplier signs it and you apply it, paying the difference. Ask the supplier to propose it.");
+  }
   await signAndPost(d, "Amendment", form, { changes });
 }
 

@@ -235,7 +235,7 @@ export async function send(label, build) {
   pending.set(tx.hash, label);
   renderPending();
   try {
-    const receipt = await mined(tx.hash);
+    const receipt = await mined(tx, label);
     if (receipt.status !== 1) {
       throw new UserError(`${label}: the transaction was mined but reverted. Nothing was changed.`);
     }
@@ -248,11 +248,24 @@ export async function send(label, build) {
   }
 }
 
-/** The receipt, polled on the read RPC until the transaction is in a block. */
-async function mined(hash) {
+/**
+ * The receipt, polled on the read RPC until the transaction is in a block. A passing RPC error
+ * is retried, not reported as a failure; a transaction the wallet replaced (sped up or
+ * cancelled: same nonce, another hash) ends the wait with a message rather than hanging.
+ */
+async function mined(tx, label) {
   for (;;) {
-    const receipt = await state.read.getTransactionReceipt(hash);
-    if (receipt) return receipt;
+    try {
+      const receipt = await state.read.getTransactionReceipt(tx.hash);
+      if (receipt) return receipt;
+      const nonce = await state.read.getTransactionCount(tx.from, "latest");
+      if (nonce > tx.nonce && !(await state.read.getTransactionReceipt(tx.hash))) {
+        throw new UserError(`${label}: the wallet replaced this transaction (sped up or cancelled); reload the page to see what was mined.`);
+      }
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      // the RPC is unreachable for a moment: the transaction is out there, keep waiting
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -323,7 +336,8 @@ export function explain(error) {
     const reason = error.reason || error.shortMessage || "reverted";
     return new UserError(`The transaction would fail (${reason}). Nothing was changed.`);
   }
-  if (code === "NETWORK_ERROR" || code === "SERVER_ERROR" || error instanceof TypeError) {
+  // a failed fetch is a TypeError without a code (ethers' own TypeErrors carry one)
+  if (code === "NETWORK_ERROR" || code === "SERVER_ERROR" || (error instanceof TypeError && !code)) {
     return new UserError("The chain cannot be reached right now: nothing was sent. Try again.");
   }
   return new UserError(error?.shortMessage || error?.message || String(error));
