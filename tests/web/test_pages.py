@@ -396,3 +396,25 @@ def test_a_change_order_the_escrow_would_refuse_is_not_signed(
     expect(error_notice(page)).to_contain_text("M1: the amount must be above zero")
     assert "eth_signTypedData_v4" not in page.evaluate("window.__wallet.requests")
     assert service.http.get(f"/deals/{deal.id}/proposals").json() == []
+
+
+def test_the_supplier_withdraws_an_offer_from_the_page(
+    open_page, service, escrow, buyer, supplier, ops
+):
+    seller = open_page(supplier, "#/new")
+    form = seller.locator("#new-deal")
+    form.locator("[name=role][value=supplier]").check()
+    form.locator("[name=counterparty]").fill(buyer.address)
+    form.locator("[name=arbiter]").fill(str(ops.arbiter))
+    row = form.locator(".milestone-input").nth(0)
+    row.locator("[name=amount]").fill("100")
+    row.locator("[name=oracles]").fill(str(ops.inspector))
+    seller.click("#sign-offer")
+    [stored] = wait_for(
+        lambda: service.http.get("/offers", params={"party": supplier.address}).json(), "the offer"
+    )
+    seller.click(f"#withdraw-offer-{stored['id']}")
+    expect(seller.locator(".notice.ok").last).to_contain_text("Offer withdrawn")
+    assert escrow.offerNonceUsed(supplier, int(stored["nonce"]))
+    expect(seller.locator("#offers")).to_have_count(0)
+    assert service.http.get(f"/offers/{stored['id']}").json()["status"] in ("used", "withdrawn")
