@@ -6,10 +6,18 @@ JSON integers or decimal strings, addresses in any case (checksummed), bytes32 a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from eth_utils import to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+)
 
 MAX_SIGNATURE_BYTES = 4096  # ECDSA is 65; room for a multisig's EIP-1271 signature
 
@@ -99,3 +107,21 @@ def normalised(value):
     if isinstance(value, int):
         return str(value)
     return value
+
+
+class StoredOut(BaseModel):
+    """A stored signed message as the routes return it: the row's columns, plus the `status`
+    worked out from the chain at the time of the request."""
+
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # SQLite keeps no offset; the service writes UTC
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @classmethod
+    def of(cls, row, status: str):
+        columns = {name: getattr(row, name) for name in cls.model_fields if name != "status"}
+        return cls.model_validate({**columns, "status": status})

@@ -4,12 +4,10 @@ kept for the buyer, who accepts and funds one in a single transaction with `acce
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +20,7 @@ from backend.routers._typed import (
     Address,
     MilestoneIn,
     SignatureHex,
+    StoredOut,
     Struct,
     Uint16,
     Uint32,
@@ -61,7 +60,7 @@ class SignedOffer(Struct):
     signature: SignatureHex
 
 
-class OfferOut(BaseModel):
+class OfferOut(StoredOut):
     id: int
     supplier: str
     buyer: str
@@ -71,27 +70,7 @@ class OfferOut(BaseModel):
     offer: dict  # as signed; uints as decimal strings, addresses checksummed, bytes32 lowercase
     signature: str
     digest: str
-    created_at: datetime
     status: Status
-
-    @classmethod
-    def of(cls, row: Offer, status: Status) -> OfferOut:
-        created = row.created_at
-        if created.tzinfo is None:  # SQLite keeps no offset; it was written in UTC
-            created = created.replace(tzinfo=UTC)
-        return cls(
-            id=row.id,
-            supplier=row.supplier,
-            buyer=row.buyer,
-            nonce=row.nonce,
-            deadline=row.deadline,
-            total=row.total,
-            offer=row.offer,
-            signature=row.signature,
-            digest=row.digest,
-            created_at=created,
-            status=status,
-        )
 
 
 @router.post(

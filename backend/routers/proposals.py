@@ -4,11 +4,10 @@ applies them on chain with `amend` / `cancelByAgreement`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +18,7 @@ from backend.deps import ChainDep, DbDep
 from backend.routers._typed import (
     MilestoneIn,
     SignatureHex,
+    StoredOut,
     Struct,
     Uint8,
     Uint16,
@@ -81,7 +81,7 @@ ProposalIn = Annotated[AmendmentProposal | CancellationProposal, Field(discrimin
 Status = Literal["open", "stale", "expired"]
 
 
-class ProposalOut(BaseModel):
+class ProposalOut(StoredOut):
     id: int
     deal_id: int
     kind: Kind
@@ -91,27 +91,7 @@ class ProposalOut(BaseModel):
     message: dict  # as signed; uints as decimal strings, bytes32 as lowercase 0x hex
     signature: str
     digest: str
-    created_at: datetime
     status: Status  # open | stale (applied, superseded, or the deal cancelled) | expired
-
-    @classmethod
-    def of(cls, row: Proposal, status: Status) -> ProposalOut:
-        created = row.created_at
-        if created.tzinfo is None:  # SQLite keeps no offset; it was written in UTC
-            created = created.replace(tzinfo=UTC)
-        return cls(
-            id=row.id,
-            deal_id=row.deal_id,
-            kind=row.kind,
-            signer=row.signer,
-            deal_version=row.deal_version,
-            deadline=int(row.deadline),
-            message=row.message,
-            signature=row.signature,
-            digest=row.digest,
-            created_at=created,
-            status=status,
-        )
 
 
 @router.post(

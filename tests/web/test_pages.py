@@ -44,6 +44,20 @@ def error_notice(page):
     return page.locator(".notice.error > span").last
 
 
+def sign_offer_on_page(open_page, supplier, buyer, ops, amount: str):
+    """The supplier fills in a one-milestone deal and signs it as an offer; its page."""
+    seller = open_page(supplier, "#/new")
+    form = seller.locator("#new-deal")
+    form.locator("[name=role][value=supplier]").check()
+    form.locator("[name=counterparty]").fill(buyer.address)
+    form.locator("[name=arbiter]").fill(str(ops.arbiter))
+    row = form.locator(".milestone-input").nth(0)
+    row.locator("[name=amount]").fill(amount)
+    row.locator("[name=oracles]").fill(str(ops.inspector))
+    seller.click("#sign-offer")
+    return seller
+
+
 def open_deal(escrow, stable, buyer, create_deal, ops, policy=None, fund=True):
     terms = milestones([600 * USD, 400 * USD], [(ops.inspector,), (ops.inspector, ops.carrier)])
     deal = create_deal(terms, policy=policy) if policy else create_deal(terms)
@@ -305,15 +319,7 @@ def test_a_pending_transaction_is_shown_until_mined_and_a_permit_funds_in_one_tr
 def test_the_supplier_signs_an_offer_and_the_buyer_accepts_and_funds_it_in_one_transaction(
     open_page, service, screenshot, escrow, stable, buyer, supplier, ops
 ):
-    seller = open_page(supplier, "#/new")
-    form = seller.locator("#new-deal")
-    form.locator("[name=role][value=supplier]").check()
-    form.locator("[name=counterparty]").fill(buyer.address)
-    form.locator("[name=arbiter]").fill(str(ops.arbiter))
-    row = form.locator(".milestone-input").nth(0)
-    row.locator("[name=amount]").fill("750")
-    row.locator("[name=oracles]").fill(str(ops.inspector))
-    seller.click("#sign-offer")
+    seller = sign_offer_on_page(open_page, supplier, buyer, ops, "750")
     expect(seller.locator(".notice.ok").last).to_contain_text("Offer signed")
     expect(seller.locator("#offers")).to_contain_text("offered to the buyer")
     assert escrow.dealCount() == 0  # a signature only: nothing on chain yet
@@ -401,15 +407,7 @@ def test_a_change_order_the_escrow_would_refuse_is_not_signed(
 def test_the_supplier_withdraws_an_offer_from_the_page(
     open_page, service, escrow, buyer, supplier, ops
 ):
-    seller = open_page(supplier, "#/new")
-    form = seller.locator("#new-deal")
-    form.locator("[name=role][value=supplier]").check()
-    form.locator("[name=counterparty]").fill(buyer.address)
-    form.locator("[name=arbiter]").fill(str(ops.arbiter))
-    row = form.locator(".milestone-input").nth(0)
-    row.locator("[name=amount]").fill("100")
-    row.locator("[name=oracles]").fill(str(ops.inspector))
-    seller.click("#sign-offer")
+    seller = sign_offer_on_page(open_page, supplier, buyer, ops, "100")
     [stored] = wait_for(
         lambda: service.http.get("/offers", params={"party": supplier.address}).json(), "the offer"
     )

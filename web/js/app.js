@@ -235,12 +235,7 @@ function offerItem(o) {
 
 async function acceptOffer(o) {
   const total = BigInt(o.total);
-  const account = me();
-  const token = state.token.contract;
-  const balance = await token.balanceOf(account);
-  if (balance < total) {
-    throw new UserError(`Your balance is ${amount(balance)}; this offer needs ${amount(total)}. Nothing was sent.`);
-  }
+  await requireBalance(total, "this offer");
   let receipt;
   if (state.token.permit) {
     const { deadline, v, r, s } = await signPermit(total);
@@ -403,11 +398,16 @@ async function createDeal(form) {
   go(`#/deal/${id}`, `Deal #${id} created.`);
 }
 
-function createdDeal(receipt) {
-  const created = receipt.logs
+/** The escrow's events in a receipt, decoded. */
+function escrowEvents(receipt) {
+  return (receipt?.logs || [])
+    .filter((log) => same(log.address, state.config.escrow))
     .map((log) => { try { return state.iface.parseLog(log); } catch { return null; } })
-    .find((log) => log?.name === "DealCreated");
-  return created.args.dealId;
+    .filter(Boolean);
+}
+
+function createdDeal(receipt) {
+  return escrowEvents(receipt).find((e) => e.name === "DealCreated").args.dealId;
 }
 
 /** The supplier signs the deal as an offer (EIP-712 DealOffer); the service keeps it until the
@@ -430,6 +430,9 @@ const toJson = (value) => JSON.stringify(value, (_, v) => (typeof v === "bigint"
 
 // ------------------------------------------------------------------------------- one deal
 
+// Operator names, read once per page load (the deal page refreshes every 2 seconds).
+const operatorNames = new Map();
+
 async function loadDeal(id) {
   let deal;
   try {
@@ -448,9 +451,14 @@ async function loadDeal(id) {
     api(`/deals/${id}/proposals`),
   ]);
   const ids = new Set([deal.arbiter, ...milestones.flatMap((m) => [...m.oracles])].filter((o) => o !== 0n));
-  const operators = new Map(
-    await Promise.all([...ids].map((o) => state.escrow.getOperator(o).then((v) => [o, v.name], () => [o, "?"]))),
-  );
+  await Promise.all([...ids].filter((o) => !operatorNames.has(o)).map(async (o) => {
+    try {
+      operatorNames.set(o, (await state.escrow.getOperator(o)).name);
+    } catch {
+      // shown by id alone; read again on the next refresh
+    }
+  }));
+  const operators = operatorNames;
   const myOperator = me() ? await state.escrow.operatorOf(me()).catch(() => 0n) : 0n;
   return { id, deal, policy, payee, now, milestones, index, proposals, operators, myOperator };
 }
@@ -641,10 +649,7 @@ function button(id, label, fn, done) {
 
 async function fundDeal(d, withPermit) {
   const need = d.deal.unfunded;
-  const balance = await state.token.contract.balanceOf(me());
-  if (balance < need) {
-    throw new UserError(`Your balance is ${amount(balance)}; this deal needs ${amount(need)}. Nothing was sent.`);
-  }
+  await requireBalance(need, "this deal");
   if (withPermit) {
     const { deadline, v, r, s } = await signPermit(need);
     await send(`Funding deal #${d.id}`, (e) => e.fundWithPermit(d.id, need, deadline, v, r, s));
@@ -653,6 +658,14 @@ async function fundDeal(d, withPermit) {
     await send(`Funding deal #${d.id}`, (e) => e.fund(d.id, need));
   }
   await showDeal(d.id);
+}
+
+/** Checked before anything is signed or sent. */
+async function requireBalance(need, what) {
+  const balance = await state.token.contract.balanceOf(me());
+  if (balance < need) {
+    throw new UserError(`Your balance is ${amount(balance)}; ${what} needs ${amount(need)}. Nothing was sent.`);
+  }
 }
 
 /** An EIP-2612 permit for the escrow to take `value`, signed in the wallet, valid one hour. */
@@ -790,22 +803,13 @@ async function verifyEvidence(d, v, index, target) {
 
 async function anchoredHash(d, v, index) {
   const receipt = await state.read.getTransactionReceipt(v.tx_hash);
-  for (const log of receipt?.logs || []) {
-    if (!same(log.address, state.config.escrow)) continue;
-    let event = null;
-    try {
-      event = state.iface.parseLog(log);
-    } catch {
-      continue;
-    }
-    if (
-      (event?.name === "MilestoneAttested" || event?.name === "MilestoneRejected") &&
-      event.args.dealId === d.id && Number(event.args.index) === index &&
-      Number(event.args.operatorId) === v.operator_id
-    ) {
-      return event.args.evidenceHash.toLowerCase();
-    }
-  }
+  const event = escrowEvents(receipt).find(
+    (e) =>
+      (e.name === "MilestoneAttested" || e.name === "MilestoneRejected") &&
+      e.args.dealId === d.id && Number(e.args.index) === index &&
+      Number(e.args.operatorId) === v.operator_id,
+  );
+  if (event) return event.args.evidenceHash.toLowerCase();
   throw new UserError("The verdict's transaction on chain has no such attestation: the index is wrong.");
 }
 
@@ -907,8 +911,7 @@ async function applyProposal(d, p) {
     const topUp = amendmentTopUp(d, m);
     if (topUp > 0n) {
       if (d.role !== "buyer") throw new UserError("This change order costs more: the buyer applies it and pays the difference.");
-      const balance = await state.token.contract.balanceOf(me());
-      if (balance < topUp) throw new UserError(`It costs ${amount(topUp)} more; your balance is ${amount(balance)}. Nothing was sent.`);
+      await requireBalance(topUp, "this change order's top-up");
       await approveIfShort(topUp);
     }
     await send(`Applying the change order to deal #${d.id}`, (e) => e.amend(m, p.signature));
