@@ -109,6 +109,13 @@ class Chain:
             self.escrow.functions.offerNonceUsed(to_checksum_address(supplier), nonce).call
         )
 
+    def agreement_nonce(self, deal_id: int, party: str) -> int:
+        """The nonce `party`'s signed change orders and cancellations of the deal must name
+        (it moves on when the party revokes them). Never cached."""
+        return self._call(
+            self.escrow.functions.agreementNonce(deal_id, to_checksum_address(party)).call
+        )
+
     def deal(self, deal_id: int, fresh: bool = False) -> DealParties | None:
         """The deal's parties and oracles, or None when the escrow knows no such deal.
         `fresh`: read the chain now, not a copy up to `chain_cache_seconds` old (for what

@@ -170,22 +170,35 @@ class DealOffer:
 
 @dataclass(frozen=True)
 class Cancellation:
-    """Both parties end an Active deal (EIP-712 `Cancellation`): of what the escrow still holds
-    for it, `to_supplier` goes to the payee and the rest to the buyer."""
+    """Both parties end an Active deal (EIP-712 `Cancellation`): the escrow must still hold
+    exactly `to_supplier + to_buyer` for it when it is applied; `to_supplier` goes to the payee,
+    `to_buyer` to the buyer. `nonce` is the signer's agreement nonce for the deal (0 until it
+    revokes its signatures with revokeAgreements)."""
 
     deal_id: int
     deal_version: int
     to_supplier: int
+    to_buyer: int
     deadline: int
+    nonce: int = 0
 
     def as_tuple(self) -> tuple:
-        return (self.deal_id, self.deal_version, self.to_supplier, self.deadline)
+        return (
+            self.deal_id,
+            self.deal_version,
+            self.to_supplier,
+            self.to_buyer,
+            self.nonce,
+            self.deadline,
+        )
 
     def as_typed(self) -> dict:
         return {
             "dealId": self.deal_id,
             "dealVersion": self.deal_version,
             "toSupplier": self.to_supplier,
+            "toBuyer": self.to_buyer,
+            "nonce": self.nonce,
             "deadline": self.deadline,
         }
 
@@ -232,18 +245,21 @@ class MilestoneChange:
 
 @dataclass(frozen=True)
 class Amendment:
-    """A change order (EIP-712 `Amendment`) for the deal at `deal_version`."""
+    """A change order (EIP-712 `Amendment`) for the deal at `deal_version`, signed over the
+    signer's agreement nonce `nonce`."""
 
     deal_id: int
     deal_version: int
     changes: tuple[MilestoneChange, ...]
     deadline: int
+    nonce: int = 0
 
     def as_tuple(self) -> tuple:
         return (
             self.deal_id,
             self.deal_version,
             [c.as_tuple() for c in self.changes],
+            self.nonce,
             self.deadline,
         )
 
@@ -252,5 +268,6 @@ class Amendment:
             "dealId": self.deal_id,
             "dealVersion": self.deal_version,
             "changes": [c.as_typed() for c in self.changes],
+            "nonce": self.nonce,
             "deadline": self.deadline,
         }

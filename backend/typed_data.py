@@ -69,6 +69,7 @@ AMENDMENT_TYPE = [
     {"name": "dealId", "type": "uint256"},
     {"name": "dealVersion", "type": "uint16"},
     {"name": "changes", "type": "MilestoneChange[]"},
+    {"name": "nonce", "type": "uint32"},
     {"name": "deadline", "type": "uint256"},
 ]
 
@@ -76,6 +77,14 @@ CANCELLATION_TYPE = [
     {"name": "dealId", "type": "uint256"},
     {"name": "dealVersion", "type": "uint16"},
     {"name": "toSupplier", "type": "uint96"},
+    {"name": "toBuyer", "type": "uint96"},
+    {"name": "nonce", "type": "uint32"},
+    {"name": "deadline", "type": "uint256"},
+]
+
+OPERATOR_KEY_TYPE = [
+    {"name": "admin", "type": "address"},
+    {"name": "key", "type": "address"},
     {"name": "deadline", "type": "uint256"},
 ]
 
@@ -186,6 +195,7 @@ def sign(message: dict, private_key: str | bytes) -> Signature:
 ESCROW_TYPES = {
     "DealOffer": {"DealOffer": DEAL_OFFER_TYPE, "Milestone": MILESTONE_TYPE, "Policy": POLICY_TYPE},
     "Cancellation": {"Cancellation": CANCELLATION_TYPE},
+    "OperatorKey": {"OperatorKey": OPERATOR_KEY_TYPE},
     "Amendment": {
         "Amendment": AMENDMENT_TYPE,
         "MilestoneChange": MILESTONE_CHANGE_TYPE,
@@ -213,6 +223,13 @@ def cancellation_message(chain_id: int, escrow: str, cancellation: Cancellation)
 def amendment_message(chain_id: int, escrow: str, amendment: Amendment) -> dict:
     """The full EIP-712 message the other party signs for a change order."""
     return escrow_message("Amendment", chain_id, escrow, amendment.as_typed())
+
+
+def key_consent_message(chain_id: int, escrow: str, admin: str, key: str, deadline: int) -> dict:
+    """The full EIP-712 message a key signs to agree to serve operators administered by
+    `admin` (registerOperator / addOperatorKey with a key other than the sender)."""
+    message = {"admin": str(admin), "key": str(key), "deadline": deadline}
+    return escrow_message("OperatorKey", chain_id, escrow, message)
 
 
 def ecdsa_recover(digest: bytes, signature: bytes) -> tuple[str | None, list[str]]:

@@ -7,6 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IEscrowTypes} from "./interfaces/IEscrowTypes.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {OperatorStorage} from "./OperatorRegistry.sol";
@@ -22,6 +23,9 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
     uint256 internal constant MAX_MILESTONE_COUNT = 64;
     uint256 internal constant DEFAULT_RULING_SECONDS = 30 days;
     uint256 internal constant MAX_BPS = 10_000;
+    /// @dev The gas a contract key's isValidSignature gets when it signs an attestation: a relayer
+    /// pays for other people's signatures, so one bad item must cost it a bounded amount.
+    uint256 internal constant ATTESTATION_1271_GAS = 50_000;
 
     /// @dev Deal.flags: a Policy is stored for the deal; its payouts were assigned.
     uint8 internal constant FLAG_POLICY = 1;
@@ -77,6 +81,12 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
     mapping(uint256 dealId => address) internal _payees;
     /// @dev Payouts whose transfer failed, for the account to withdraw.
     mapping(address account => uint256) internal _owed;
+    /// @dev Each party's agreement nonce per deal: its signed cancellations and change orders
+    /// count only while they name the current one; revokeAgreements moves it on.
+    mapping(uint256 dealId => mapping(address party => uint32)) internal _agreementNonces;
+    /// @dev The payee that agreed to a change order or cancellation, by its EIP-712 digest
+    /// (which names the deal, this escrow and this chain).
+    mapping(bytes32 digest => address payee) internal _payeeConsents;
 
     /// @dev EIP-712 domain: name "MilestoneEscrow", version "1", this chain, this contract
     /// (for the extension too: it runs in the escrow's context, where address(this) is the
@@ -147,6 +157,35 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
     }
 
     // ---------------------------------------------------------------- checks
+
+    /// @dev As _isValidSignature, but a contract signer's isValidSignature gets exactly
+    /// ATTESTATION_1271_GAS and no more, and only 32 bytes of its answer are read: whatever the
+    /// signer does, checking it costs a bounded amount of gas.
+    function _isValidSignatureBounded(address signer, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        returns (bool valid)
+    {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
+        // The call must get its whole allowance (EIP-150 keeps back 1/64 of what is left), or a
+        // relayer sending too little gas could have a good signature skipped as bad.
+        uint256 needed = ATTESTATION_1271_GAS + ATTESTATION_1271_GAS / 63 + 2_000;
+        if (gasleft() < needed) revert InsufficientGasForSignatureCheck(needed, gasleft());
+        bytes memory query = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
+        bytes32 answer;
+        bool ok;
+        uint256 size;
+        // A staticcall with a gas limit that copies at most one word back (no return bomb).
+        assembly ("memory-safe") {
+            mstore(0, 0)
+            ok := staticcall(ATTESTATION_1271_GAS, signer, add(query, 0x20), mload(query), 0, 0x20)
+            size := returndatasize()
+            answer := mload(0)
+        }
+        valid = ok && size >= 32 && answer == bytes32(IERC1271.isValidSignature.selector);
+    }
 
     /// @dev ECDSA first (no malleable high-s signatures), then EIP-1271 for contract signers.
     /// Checking ECDSA before the signer's code saves a cold account access for EOAs.
@@ -222,7 +261,9 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         return (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1);
     }
 
-    function _total(uint256 dealId, uint256 count) internal view returns (uint96 total) {
+    /// @dev The sum of the deal's milestones, in 256 bits: a change order's new total is
+    /// checked against the 96-bit fields (TotalTooLarge) before it is stored.
+    function _total(uint256 dealId, uint256 count) internal view returns (uint256 total) {
         for (uint256 i; i < count; ++i) {
             total += _milestones[dealId][i].amount;
         }

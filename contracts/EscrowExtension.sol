@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IEscrowExtension} from "./interfaces/IEscrowExtension.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {EscrowBase} from "./EscrowBase.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {TypedData} from "./libraries/TypedData.sol";
@@ -56,7 +57,8 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         if (status != DealStatus.Proposed && status != DealStatus.Accepted) {
             revert WrongDealStatus(dealId, status);
         }
-        uint96 deposited = _total(dealId, deal.milestoneCount) - deal.unfunded;
+        // Safe: the stored total fits 96 bits (TotalTooLarge), and unfunded never exceeds it.
+        uint96 deposited = uint96(_total(dealId, deal.milestoneCount)) - deal.unfunded;
         deal.status = DealStatus.Cancelled;
         deal.unfunded = 0;
         emit DealCancelled(dealId, msg.sender, deposited);
@@ -106,7 +108,8 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         if (msg.sender == deal.buyer) {
             mark = _checkBuyerDispute(dealId, index, status, slot.dueAt);
             if (mark == HOLDBACK_DISPUTE) disputed = _holdback(dealId, disputed);
-        } else if (msg.sender == deal.supplier) {
+        } else if (msg.sender == deal.supplier || msg.sender == _payee(dealId, deal)) {
+            // The supplier side: the supplier, or the payee it assigned its payouts to.
             mark = _checkSupplierDispute(dealId, index, status, slot.dueAt);
         } else {
             revert NotDealParty(dealId, msg.sender);
@@ -163,9 +166,9 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
     /// @inheritdoc IEscrowExtension
     function assignPayments(uint256 dealId, address to) external {
         Deal storage deal = _deals[dealId];
-        DealStatus status = deal.status;
-        if (status == DealStatus.None) revert UnknownDeal(dealId);
-        if (status == DealStatus.Cancelled) revert WrongDealStatus(dealId, status);
+        // A receivable exists once the deal is locked in: before that either party may still
+        // walk away (cancelDeal), which no payee could be protected from.
+        _requireStatus(deal, dealId, DealStatus.Active);
         address from = _payee(dealId, deal);
         // Only whoever holds the right to be paid can pass it on.
         if (msg.sender != from) revert NotPayee(dealId, msg.sender);
@@ -184,6 +187,8 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
 
     /// @inheritdoc IEscrowExtension
     function withdraw(address to) external nonReentrant returns (uint256 amount) {
+        // Tokens sent to nobody, or to the escrow (where no deal would count them), are lost.
+        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
         amount = _owed[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _owed[msg.sender] = 0;
@@ -208,33 +213,39 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         Deal storage deal = _deals[dealId];
         _requireStatus(deal, dealId, DealStatus.Active);
         address buyer = deal.buyer;
-        _checkAgreed(dealId, deal, buyer, c.dealVersion, c.deadline,
-            _hashTypedDataV4(TypedData.hashCancellation(c)), signature);
+        bytes32 digest = _hashTypedDataV4(TypedData.hashCancellation(c));
+        _checkAgreed(dealId, deal, buyer, c.dealVersion, c.nonce, c.deadline, digest, signature);
 
-        uint96 held;
+        uint256 held;
         uint256 count = deal.milestoneCount;
         for (uint256 i; i < count; ++i) {
             Milestone storage slot = _milestones[dealId][i];
-            MilestoneStatus s = slot.status;
-            if (s == MilestoneStatus.Retained) {
-                held += _holdback(dealId, slot.amount);
-            } else if (s == MilestoneStatus.Disputed) {
-                held += _disputed(dealId, slot);
-            } else if (
-                s == MilestoneStatus.Pending || s == MilestoneStatus.Rejected
-                    || s == MilestoneStatus.Examining
-            ) {
-                held += slot.amount;
-            } else {
-                continue; // already paid out one way or the other
-            }
+            uint96 part = _heldIn(dealId, slot);
+            if (part == 0) continue; // already paid out one way or the other
+            held += part;
             slot.status = MilestoneStatus.Settled;
         }
-        if (c.toSupplier > held) revert SplitTooLarge(c.toSupplier, held);
+        // Both sides' amounts are what the signer saw: anything paid out since changes `held`.
+        uint256 signed = uint256(c.toSupplier) + c.toBuyer;
+        if (signed != held) revert HeldAmountChanged(dealId, signed, held);
+        address payee = _payee(dealId, deal);
+        // A payee other than the supplier agrees to getting less than everything held.
+        if (c.toSupplier != held) _requirePayeeConsent(dealId, deal, payee, digest);
         deal.status = DealStatus.Cancelled;
-        emit DealCancelledByAgreement(dealId, held, c.toSupplier);
-        _pay(_payee(dealId, deal), c.toSupplier);
-        _pay(buyer, held - c.toSupplier);
+        // Safe: held == toSupplier + toBuyer, two uint96.
+        emit DealCancelledByAgreement(dealId, uint96(held), c.toSupplier);
+        _pay(payee, c.toSupplier);
+        _pay(buyer, c.toBuyer);
+    }
+
+    /// @inheritdoc IEscrowExtension
+    function heldFor(uint256 dealId) external view returns (uint96) {
+        Deal storage deal = _deals[dealId];
+        if (deal.status == DealStatus.None) revert UnknownDeal(dealId);
+        // Nothing is held for a deal that is not Active (a deposit towards an Accepted one is
+        // the buyer's to take back with cancelDeal). Safe cast: held <= the deal's total.
+        if (deal.status != DealStatus.Active) return 0;
+        return uint96(_held(dealId, deal.milestoneCount));
     }
 
     /// @inheritdoc IEscrowExtension
@@ -250,8 +261,9 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         Deal storage deal = _deals[dealId];
         _requireStatus(deal, dealId, DealStatus.Active);
         address buyer = deal.buyer;
-        _checkAgreed(dealId, deal, buyer, a.dealVersion, a.deadline,
-            _hashTypedDataV4(TypedData.hashAmendment(a)), signature);
+        bytes32 digest = _hashTypedDataV4(TypedData.hashAmendment(a));
+        _checkAgreed(dealId, deal, buyer, a.dealVersion, a.nonce, a.deadline, digest, signature);
+        bool payeeAgreed;
 
         uint256 count = deal.milestoneCount;
         uint32 operators = _operatorCount();
@@ -273,6 +285,11 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
                 if (status != MilestoneStatus.Pending && status != MilestoneStatus.Rejected) {
                     revert WrongMilestoneStatus(dealId, index, status);
                 }
+                // Editing or removing what an assigned payee is owed takes its agreement.
+                if (!payeeAgreed) {
+                    _requirePayeeConsent(dealId, deal, _payee(dealId, deal), digest);
+                    payeeAgreed = true;
+                }
                 removed += slot.amount;
                 if (c.action == ChangeAction.Remove) {
                     slot.amount = 0;
@@ -291,6 +308,8 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         uint256 total = _total(dealId, count);
         if (total > type(uint96).max) revert TotalTooLarge();
         deal.milestoneCount = uint8(count);
+        // The version is a uint16 that signatures name: it must never wrap back to one in use.
+        if (deal.version == type(uint16).max) revert VersionLimitReached(dealId);
         uint16 version = deal.version + 1;
         deal.version = version;
         emit DealAmended(dealId, version, uint96(added), uint96(removed), uint96(total));
@@ -315,6 +334,66 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         return _hashTypedDataV4(TypedData.hashAmendment(a));
     }
 
+    // ---------------------------------------------------------------- revocation, consent
+
+    /// @inheritdoc IEscrowExtension
+    function revokeAgreements(uint256 dealId) external {
+        Deal storage deal = _deals[dealId];
+        if (deal.status == DealStatus.None) revert UnknownDeal(dealId);
+        // Only the two parties sign cancellations and change orders.
+        if (msg.sender != deal.buyer && msg.sender != deal.supplier) {
+            revert NotDealParty(dealId, msg.sender);
+        }
+        uint32 nonce = _agreementNonces[dealId][msg.sender] + 1;
+        _agreementNonces[dealId][msg.sender] = nonce;
+        emit AgreementsRevoked(dealId, msg.sender, nonce);
+    }
+
+    /// @inheritdoc IEscrowExtension
+    function agreementNonce(uint256 dealId, address party) external view returns (uint32) {
+        return _agreementNonces[dealId][party];
+    }
+
+    /// @inheritdoc IEscrowExtension
+    function consentAsPayee(uint256 dealId, bytes32 digest, bool consented) external {
+        Deal storage deal = _deals[dealId];
+        if (deal.status == DealStatus.None) revert UnknownDeal(dealId);
+        address payee = _payee(dealId, deal);
+        // Only whoever holds the right to be paid speaks for it.
+        if (msg.sender != payee) revert NotPayee(dealId, msg.sender);
+        _payeeConsents[digest] = consented ? payee : address(0);
+        emit PayeeConsentSet(dealId, payee, digest, consented);
+    }
+
+    /// @inheritdoc IEscrowExtension
+    function payeeConsented(bytes32 digest) external view returns (address) {
+        return _payeeConsents[digest];
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function hashKeyConsent(address admin, address key, uint256 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(TypedData.hashKeyConsent(admin, key, deadline));
+    }
+
+    /// @dev The holder of `key` agreed, by an EIP-712 `OperatorKey` signature (or its contract
+    /// wallet's EIP-1271 approval), to serve operators administered by the caller.
+    function _checkKeyConsent(address key, uint256 deadline, bytes calldata signature)
+        internal
+        view
+        override
+    {
+        if (key == msg.sender) return; // its own holder is adding it
+        if (!_isValidSignature(key, hashKeyConsent(msg.sender, key, deadline), signature)) {
+            revert InvalidKeyConsent(key);
+        }
+        // A consent is good until its deadline, inclusive.
+        if (block.timestamp > deadline) revert KeyConsentExpired(deadline);
+    }
+
     /// @inheritdoc IEscrowExtension
     function getPolicy(uint256 dealId) external view returns (Policy memory) {
         if (_deals[dealId].status == DealStatus.None) revert UnknownDeal(dealId);
@@ -324,12 +403,14 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
     // ---------------------------------------------------------------- internals
 
     /// @dev Both parties agree: the caller is one of them and the other signed `digest`, for
-    /// the deal's current version, before `deadline` (inclusive).
+    /// the deal's current version and its own current agreement nonce, before `deadline`
+    /// (inclusive).
     function _checkAgreed(
         uint256 dealId,
         Deal storage deal,
         address buyer,
         uint16 signedVersion,
+        uint32 signedNonce,
         uint256 deadline,
         bytes32 digest,
         bytes calldata signature
@@ -343,7 +424,38 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         // It agrees to the deal as it is now: after a change order it needs signing again.
         uint16 version = deal.version;
         if (signedVersion != version) revert StaleDealVersion(dealId, signedVersion, version);
+        uint32 nonce = _agreementNonces[dealId][other];
+        // The signer has not revoked it since.
+        if (signedNonce != nonce) revert AgreementRevoked(dealId, other, signedNonce, nonce);
         if (!_isValidSignature(other, digest, signature)) revert InvalidCounterpartySignature(other);
+    }
+
+    /// @dev What the escrow still holds for the deal: every milestone not yet paid out one way
+    /// or the other, the disputed part of a dispute, the holdback of a Retained milestone.
+    function _held(uint256 dealId, uint256 count) private view returns (uint256 held) {
+        for (uint256 i; i < count; ++i) {
+            held += _heldIn(dealId, _milestones[dealId][i]);
+        }
+    }
+
+    /// @dev What the escrow holds for one milestone (0 once it has been paid out).
+    function _heldIn(uint256 dealId, Milestone storage slot) private view returns (uint96) {
+        MilestoneStatus s = slot.status;
+        if (s == MilestoneStatus.Retained) return _holdback(dealId, slot.amount);
+        if (s == MilestoneStatus.Disputed) return _disputed(dealId, slot);
+        if (s == MilestoneStatus.Pending || s == MilestoneStatus.Rejected || s == MilestoneStatus.Examining) {
+            return slot.amount;
+        }
+        return 0;
+    }
+
+    /// @dev An assigned payee (other than the supplier) agreed to `digest` (consentAsPayee).
+    function _requirePayeeConsent(uint256 dealId, Deal storage deal, address payee, bytes32 digest)
+        private
+        view
+    {
+        if (deal.flags & FLAG_ASSIGNED == 0 || payee == deal.supplier) return;
+        if (_payeeConsents[digest] != payee) revert PayeeConsentMissing(dealId, payee, digest);
     }
 
     /// @dev The milestone of an Active deal, which must be in `expected` status.

@@ -145,12 +145,12 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
 
     /// @inheritdoc IMilestoneEscrow
     function attest(uint256 dealId, uint256 index, bytes32 evidenceHash) external nonReentrant {
-        _attest(dealId, index, msg.sender, true, evidenceHash, ANY_VERSION, true);
+        _attest(dealId, index, msg.sender, true, evidenceHash, ANY_VERSION, true, 0, msg.data[0:0]);
     }
 
     /// @inheritdoc IMilestoneEscrow
     function reject(uint256 dealId, uint256 index, bytes32 evidenceHash) external nonReentrant {
-        _attest(dealId, index, msg.sender, false, evidenceHash, ANY_VERSION, true);
+        _attest(dealId, index, msg.sender, false, evidenceHash, ANY_VERSION, true, 0, msg.data[0:0]);
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -183,7 +183,8 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             if (m.status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
             revert MilestoneNotPending(dealId, index, m.status);
         }
-        // The supplier has until the due date, inclusive, to get the milestone attested.
+        // Not before the due date has passed (the due date itself still belongs to the
+        // supplier). Oracles may still attest after it: whichever comes first wins.
         if (block.timestamp <= m.dueAt) revert MilestoneNotDue(dealId, index, m.dueAt);
         slot.status = MilestoneStatus.Refunded;
         emit MilestoneRefunded(dealId, buyer, index, m.amount);
@@ -229,7 +230,8 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             status: d.status,
             version: d.version,
             milestoneCount: d.milestoneCount,
-            total: _total(dealId, d.milestoneCount),
+            // Safe: every stored total was checked against the 96-bit fields (TotalTooLarge).
+            total: uint96(_total(dealId, d.milestoneCount)),
             unfunded: d.unfunded
         });
     }
@@ -257,10 +259,14 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Applies one oracle verdict. `signer` is the key that spoke for the operator (the
-    /// sender, or the signer of a relayed attestation, already verified). On a problem it
-    /// reverts with the custom error when `strict`, else emits AttestationSkipped and returns
-    /// false. The error data is only built on those paths, so the happy path pays nothing.
+    /// @dev Applies one oracle verdict. `signer` is the key that speaks for the operator: the
+    /// sender (`digest` 0), or the named signer of a relayed attestation, whose `signature` over
+    /// `digest` is checked last, after everything that storage alone can refuse: a relayer's
+    /// batch pays for a contract signer's isValidSignature only when that signer is a live key
+    /// of one of the milestone's own oracles yet to give its verdict, and then a bounded amount.
+    /// On a problem it reverts with the custom error when `strict`, else emits
+    /// AttestationSkipped and returns false. The error data is only built on those paths, so
+    /// the happy path pays nothing.
     function _attest(
         uint256 dealId,
         uint256 index,
@@ -268,7 +274,9 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
         bool met,
         bytes32 evidenceHash,
         uint256 signedVersion,
-        bool strict
+        bool strict,
+        bytes32 digest,
+        bytes calldata signature
     ) private returns (bool) {
         Deal storage deal = _deals[dealId];
         DealStatus status = deal.status;
@@ -302,6 +310,11 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             return _fail(strict, dealId, index, signer, abi.encodeWithSelector(
                 AlreadyAttested.selector, dealId, index, operatorId));
         }
+        // The named key signed exactly this verdict, for this escrow on this chain.
+        if (digest != 0 && !_isValidSignatureBounded(signer, digest, signature)) {
+            return _fail(strict, dealId, index, signer, abi.encodeWithSelector(
+                InvalidAttestationSignature.selector, signer));
+        }
 
         if (met) {
             uint8 verdicts = m.verdicts | bit;
@@ -331,7 +344,7 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
         return true;
     }
 
-    /// @dev Checks a relayed attestation's deadline and signature, then applies it.
+    /// @dev Checks a relayed attestation's deadline, then applies it (signature included).
     function _submit(SignedAttestation calldata signed, bool strict) private returns (bool) {
         Attestation calldata a = signed.attestation;
         address signer = signed.signer;
@@ -341,12 +354,10 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
                 abi.encodeWithSelector(AttestationExpired.selector, a.deadline));
         }
         bytes32 digest = _hashTypedDataV4(TypedData.hashAttestation(a));
-        // The named key signed exactly this verdict, for this escrow on this chain.
-        if (!_isValidSignature(signer, digest, signed.signature)) {
-            return _fail(strict, a.dealId, a.milestone, signer,
-                abi.encodeWithSelector(InvalidAttestationSignature.selector, signer));
-        }
-        return _attest(a.dealId, a.milestone, signer, a.met, a.evidenceHash, a.dealVersion, strict);
+        return _attest(
+            a.dealId, a.milestone, signer, a.met, a.evidenceHash, a.dealVersion, strict, digest,
+            signed.signature
+        );
     }
 
     /// @dev Reverts with `reason` (an encoded custom error) when `strict`; otherwise records
@@ -448,32 +459,44 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             catch {}
     }
 
+    /// @dev Takes `amount` from the buyer and credits what arrived, up to what the deal still
+    /// needs; anything beyond that goes straight back. A token that delivers less than it is
+    /// asked for (a transfer fee) is met by asking for a little more than is owed: the deal
+    /// still becomes Active, and the buyer loses only what the token takes.
     function _fund(uint256 dealId, uint256 amount) private returns (uint96 credited) {
         Deal storage deal = _deals[dealId];
         DealStatus status = deal.status;
         if (status == DealStatus.None) revert UnknownDeal(dealId);
+        address buyer = deal.buyer;
         // Only the buyer pays in: a deposit is the buyer's acceptance of the terms.
-        if (msg.sender != deal.buyer) revert NotBuyer(dealId, msg.sender);
+        if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
         // Funding needs the supplier's acceptance first, and stops once the deal is Active.
         if (status != DealStatus.Accepted) revert WrongDealStatus(dealId, status);
         if (amount == 0) revert ZeroFunding(dealId);
         uint96 unfunded = deal.unfunded;
-        uint256 requested = amount < unfunded ? amount : unfunded;
 
         // The transfer comes before the effects on purpose: the credit is what actually
         // arrived (balance delta), known only afterwards. nonReentrant covers the gap.
         uint256 before = TOKEN.balanceOf(address(this));
-        TOKEN.safeTransferFrom(msg.sender, address(this), requested);
+        TOKEN.safeTransferFrom(buyer, address(this), amount);
         uint256 received = TOKEN.balanceOf(address(this)) - before;
         // More than was sent means the token's accounting cannot be trusted.
-        if (received > requested) revert UnexpectedBalanceChange(requested, received);
+        if (received > amount) revert UnexpectedBalanceChange(amount, received);
         if (received == 0) revert ZeroFunding(dealId);
-        // Safe: received <= requested <= unfunded, a uint96.
-        credited = uint96(received);
+        uint256 excess;
+        if (received > unfunded) {
+            excess = received - unfunded;
+            credited = unfunded;
+        } else {
+            // Safe: received <= unfunded, a uint96.
+            credited = uint96(received);
+        }
         uint96 remaining = unfunded - credited;
         deal.unfunded = remaining;
         if (remaining == 0) deal.status = DealStatus.Active;
-        emit DealFunded(dealId, msg.sender, credited, remaining);
+        emit DealFunded(dealId, buyer, credited, remaining);
+        // What the deal did not need goes back (state is final: effects before this transfer).
+        _pay(buyer, excess);
     }
 
     /// @dev The "met" verdict bit of `operatorId` in this milestone, or 0 if it is not one of

@@ -46,23 +46,31 @@ abstract contract OperatorStorage {
 /// manage their keys; deals name operators by id, so a key can rotate under live deals.
 abstract contract OperatorRegistry is IOperatorRegistry, OperatorStorage {
     /// @inheritdoc IOperatorRegistry
-    function registerOperator(string calldata name, string calldata metadataURI, address key)
-        external
-        returns (uint32 operatorId)
-    {
+    function registerOperator(
+        string calldata name,
+        string calldata metadataURI,
+        address key,
+        uint256 keyDeadline,
+        bytes calldata keySignature
+    ) external returns (uint32 operatorId) {
         operatorId = ++_operatorCountValue;
         Operator storage op = _operators[operatorId];
         op.admin = msg.sender;
         op.name = name;
         op.metadataURI = metadataURI;
         emit OperatorRegistered(operatorId, msg.sender, name, metadataURI);
-        _addKey(operatorId, key);
+        _addKey(operatorId, key, keyDeadline, keySignature);
     }
 
     /// @inheritdoc IOperatorRegistry
-    function addOperatorKey(uint32 operatorId, address key) external {
+    function addOperatorKey(
+        uint32 operatorId,
+        address key,
+        uint256 keyDeadline,
+        bytes calldata keySignature
+    ) external {
         _checkAdmin(operatorId);
-        _addKey(operatorId, key);
+        _addKey(operatorId, key, keyDeadline, keySignature);
     }
 
     /// @inheritdoc IOperatorRegistry
@@ -123,9 +131,13 @@ abstract contract OperatorRegistry is IOperatorRegistry, OperatorStorage {
         return _operatorOf(key);
     }
 
-    function _addKey(uint32 operatorId, address key) private {
+    function _addKey(uint32 operatorId, address key, uint256 deadline, bytes calldata signature)
+        private
+    {
         // The zero address is what ecrecover returns for garbage; it can never be a key.
         if (key == address(0)) revert InvalidKey();
+        // Nobody binds someone else's address: the key's holder agreed.
+        _checkKeyConsent(key, deadline, signature);
         KeyRecord storage rec = _keys[key];
         // A key serves one operator for its whole life, revoked or not.
         if (rec.operatorId != 0) revert KeyAlreadyRegistered(key, rec.operatorId);
@@ -133,6 +145,13 @@ abstract contract OperatorRegistry is IOperatorRegistry, OperatorStorage {
         ++_operators[operatorId].activeKeys;
         emit OperatorKeyAdded(operatorId, key);
     }
+
+    /// @dev Only the holder of a key binds it to an operator: the key is the caller, or it
+    /// signed its consent to serve operators administered by the caller (reverts otherwise).
+    function _checkKeyConsent(address key, uint256 deadline, bytes calldata signature)
+        internal
+        view
+        virtual;
 
     function _checkAdmin(uint32 operatorId) private view {
         if (!_operatorExists(operatorId)) revert UnknownOperator(operatorId);

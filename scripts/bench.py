@@ -62,7 +62,7 @@ class Bench:
         self.oracle_a, self.oracle_b, self.arbiter = new_account(), new_account(), new_account()
         self.ids = []
         for key in (self.oracle_a, self.oracle_b, self.arbiter):
-            tx = self.escrow.registerOperator("op", "", key, {"from": key}, silent=True)
+            tx = self.escrow.registerOperator("op", "", key, 0, b"", {"from": key}, silent=True)
             self.ids.append(tx.events["OperatorRegistered"]["operatorId"])
         # Steady state: the escrow already holds other deals' funds.
         self.token.mint(self.escrow, 1, {"from": deployer}, silent=True)

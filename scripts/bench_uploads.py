@@ -23,7 +23,7 @@ import httpx
 from brownie import accounts, chain
 from eth_account import Account
 
-from backend import auth
+from backend import auth, typed_data
 from backend.evidence.ipfs_node import IpfsNodeStore
 from backend.settings import Settings
 from scripts.deploy import deploy
@@ -130,7 +130,14 @@ def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float
 def main() -> None:
     escrow, _token = deploy(accounts[0], silent=True)
     key = Account.create()
-    escrow.registerOperator("bench oracle", "", key.address, {"from": accounts[0]}, silent=True)
+    deadline = chain[-1].timestamp + 3600
+    consent = typed_data.key_consent_message(
+        chain.id, escrow.address, accounts[0].address, key.address, deadline
+    )
+    signature = typed_data.sign(consent, key.key).signature
+    escrow.registerOperator(
+        "bench oracle", "", key.address, deadline, signature, {"from": accounts[0]}, silent=True
+    )
     repo = Path(tempfile.mkdtemp(prefix="bench-ipfs-"))
     api, gateway = free_port(), free_port()
     node_sh = ROOT / "tools" / "ipfs-node.sh"

@@ -159,7 +159,7 @@ def main() -> None:
         ("BlueWave Ocean Lines", carrier),
         ("Trade Arbitration Chamber", arbiter),
     ):
-        tx = escrow.registerOperator(label, "", key, {"from": key}, silent=True)
+        tx = escrow.registerOperator(label, "", key, 0, b"", {"from": key}, silent=True)
         ids[label] = tx.events["OperatorRegistered"]["operatorId"]
     insp, carr, arb = ids.values()
     print(f"Operators registered: inspector #{insp}, carrier #{carr}, arbiter #{arb}\n")

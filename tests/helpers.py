@@ -54,7 +54,7 @@ def register_operators(escrow, inspector, carrier, customs, arbiter) -> Operator
         ("Customs", customs),
         ("Arbiter", arbiter),
     ):
-        tx = escrow.registerOperator(name, f"ipfs://{name.lower()}", key, {"from": key})
+        tx = escrow.registerOperator(name, f"ipfs://{name.lower()}", key, 0, b"", {"from": key})
         ids.append(tx.events["OperatorRegistered"]["operatorId"])
     return Operators(*ids)
 
@@ -63,9 +63,16 @@ def reverts(error: str, *args) -> brownie.test.managers.runner.RevertContextMana
     """Expect a revert with custom error `error`, and exactly `args` when given."""
     if args:
         # brownie renders addresses in custom errors in lower case, and ints in decimal.
-        shown = [str(a).lower() if str(a).startswith("0x") else str(int(a)) for a in args]
+        shown = [_shown(a) for a in args]
         return brownie.reverts(f"{error}: {', '.join(shown)}")
     return brownie.reverts(revert_pattern=rf"{re.escape(error)}(:.*)?")
+
+
+def _shown(arg) -> str:
+    """An argument of a custom error as brownie renders it in the revert message."""
+    if isinstance(arg, bytes):
+        return repr(bytes(arg))
+    return str(arg).lower() if str(arg).startswith("0x") else str(int(arg))
 
 
 def now() -> int:
@@ -123,6 +130,16 @@ def fund_fully(escrow, token, buyer, deal_id: int) -> None:
         token.approve(escrow, remaining, {"from": buyer})
         escrow.fund(deal_id, remaining, {"from": buyer})
     raise AssertionError("deal could not be funded")
+
+
+def key_consent(escrow, admin, key, signer=None, deadline: int | None = None) -> tuple[int, bytes]:
+    """(deadline, signature): `key`'s consent to serve operators administered by `admin`, for
+    registerOperator / addOperatorKey. `signer` signs for a contract key (its owner)."""
+    deadline = now() + DAY if deadline is None else deadline
+    message = typed_data.key_consent_message(
+        chain.id, escrow.address, str(admin), str(key), deadline
+    )
+    return deadline, typed_data.sign(message, (signer or key).private_key).signature
 
 
 def sign_offer(escrow, supplier_key, offer: DealOffer) -> bytes:

@@ -22,6 +22,7 @@ from backend.routers._typed import (
     Struct,
     Uint8,
     Uint16,
+    Uint32,
     Uint96,
     Uint256,
     normalised,
@@ -54,6 +55,7 @@ class AmendmentIn(Struct):
     dealId: Uint256
     dealVersion: Uint16
     changes: Annotated[list[MilestoneChangeIn], Field(max_length=255)]
+    nonce: Annotated[Uint32, Field(description="the signer's agreementNonce for the deal")]
     deadline: Uint256
 
 
@@ -61,6 +63,8 @@ class CancellationIn(Struct):
     dealId: Uint256
     dealVersion: Uint16
     toSupplier: Uint96
+    toBuyer: Uint96
+    nonce: Annotated[Uint32, Field(description="the signer's agreementNonce for the deal")]
     deadline: Uint256
 
 
@@ -78,7 +82,7 @@ class CancellationProposal(Struct):
 
 ProposalIn = Annotated[AmendmentProposal | CancellationProposal, Field(discriminator="kind")]
 
-Status = Literal["open", "stale", "expired"]
+Status = Literal["open", "stale", "expired", "revoked"]
 
 
 class ProposalOut(StoredOut):
@@ -91,7 +95,9 @@ class ProposalOut(StoredOut):
     message: dict  # as signed; uints as decimal strings, bytes32 as lowercase 0x hex
     signature: str
     digest: str
-    status: Status  # open | stale (applied, superseded, or the deal cancelled) | expired
+    # open | stale (applied, superseded, or the deal cancelled) | expired | revoked (the signer
+    # moved its agreement nonce on with revokeAgreements)
+    status: Status
 
 
 @router.post(
@@ -103,7 +109,10 @@ class ProposalOut(StoredOut):
         400: {"description": "message.dealId is not the path's deal, deadline passed, bad sig"},
         403: {"description": "signed by neither the buyer nor the supplier of the deal"},
         404: {"description": "the escrow knows no such deal"},
-        409: {"description": "stale (dealVersion is not the deal's version) or deal cancelled"},
+        409: {
+            "description": "stale (dealVersion is not the deal's version), revoked (nonce is "
+            "not the signer's agreement nonce) or deal cancelled"
+        },
         422: {"description": "malformed body"},
         503: {"description": "chain RPC unreachable"},
     },
@@ -151,15 +160,20 @@ def propose(
         signer, recovered, problems = typed_data.signer_among(
             (deal.buyer, deal.supplier), digest, signature, chain.accepts_signature
         )
+        if signer is None:
+            if problems:  # not even a usable ECDSA signature, and no contract party accepts it
+                raise HTTPException(400, "; ".join(problems))
+            raise HTTPException(
+                403,
+                f"signed by {recovered}, who is neither the buyer ({deal.buyer}) nor the "
+                f"supplier ({deal.supplier}) of deal {deal_id}",
+            )
+        current = chain.agreement_nonce(deal_id, signer)
     except ChainUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
-    if signer is None:
-        if problems:  # not even a usable ECDSA signature, and no contract party accepts it
-            raise HTTPException(400, "; ".join(problems))
+    if m.nonce != current:
         raise HTTPException(
-            403,
-            f"signed by {recovered}, who is neither the buyer ({deal.buyer}) nor the supplier "
-            f"({deal.supplier}) of deal {deal_id}",
+            409, f"revoked: the signer's agreement nonce for deal {deal_id} is {current}"
         )
     row = Proposal(
         deal_id=deal_id,
@@ -203,14 +217,17 @@ def list_proposals(
     try:
         deal = chain.deal(deal_id, fresh=True)
         now = chain.block_time()
+        nonces = {s: chain.agreement_nonce(deal_id, s) for s in {r.signer for r in rows}}
     except ChainUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
-    return [ProposalOut.of(r, _status(r, deal, now)) for r in rows]
+    return [ProposalOut.of(r, _status(r, deal, now, nonces[r.signer])) for r in rows]
 
 
-def _status(row: Proposal, deal: DealParties | None, now: int) -> Status:
+def _status(row: Proposal, deal: DealParties | None, now: int, nonce: int | None = None) -> Status:
     if deal is None or deal.status == DealStatus.CANCELLED or row.deal_version != deal.version:
         return "stale"
+    if nonce is not None and int(row.message.get("nonce", 0)) != nonce:
+        return "revoked"
     if int(row.deadline) <= now:
         return "expired"
     return "open"

@@ -93,13 +93,20 @@ interface IEscrowTypes {
         bytes signature;
     }
 
-    /// @notice Both parties agree to end an Active deal: of what the escrow still holds for it,
-    /// `toSupplier` goes to the payee and the rest to the buyer (EIP-712 `Cancellation`). The
-    /// party who submits it signs by sending the transaction; the other signs this.
+    /// @notice Both parties agree to end an Active deal (EIP-712 `Cancellation`): the escrow
+    /// still holds exactly `toSupplier + toBuyer` for it, `toSupplier` goes to the payee and
+    /// `toBuyer` to the buyer. The party who submits it signs by sending the transaction; the
+    /// other signs this. Both amounts are fixed at signing: if anything is paid out of the deal
+    /// before the cancellation is applied, what is held no longer matches and it is refused
+    /// (HeldAmountChanged), so nobody gets more than the signer saw.
+    /// @param nonce The signer's agreement nonce for the deal ({agreementNonce}); the signer
+    /// revokes every outstanding signature of its own for the deal with {revokeAgreements}.
     struct Cancellation {
         uint256 dealId;
         uint16 dealVersion;
         uint96 toSupplier;
+        uint96 toBuyer;
+        uint32 nonce;
         uint256 deadline;
     }
 
@@ -119,10 +126,12 @@ interface IEscrowTypes {
     /// @notice A change order both parties agree to (EIP-712 `Amendment`): the submitter by
     /// sending it, the other by signing it. Applies to the deal at `dealVersion` only, and
     /// moves it to the next version: signed attestations of the old version become stale.
+    /// @param nonce The signer's agreement nonce for the deal, as in {Cancellation}.
     struct Amendment {
         uint256 dealId;
         uint16 dealVersion;
         MilestoneChange[] changes;
+        uint32 nonce;
         uint256 deadline;
     }
 
@@ -239,6 +248,13 @@ interface IEscrowTypes {
         uint96 toSupplier,
         uint96 toBuyer
     );
+    /// @notice `party` revoked every cancellation and change order it had signed for the deal;
+    /// from now on only signatures over `nonce` count.
+    event AgreementsRevoked(uint256 indexed dealId, address indexed party, uint32 nonce);
+    /// @notice The deal's payee (a financier it was assigned to) agreed (`consented` true) or
+    /// withdrew its agreement to the change order or cancellation whose EIP-712 digest is
+    /// `digest`.
+    event PayeeConsentSet(uint256 indexed dealId, address indexed payee, bytes32 digest, bool consented);
     /// @notice A transfer to `account` failed (e.g. a token's denylist); the amount is kept for
     /// it to {withdraw} instead of blocking the deal.
     event PaymentDeferred(address indexed account, uint256 amount);
@@ -283,6 +299,23 @@ interface IEscrowTypes {
     error InvalidCounterpartySignature(address signer);
     error StaleDealVersion(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
     error NothingToWithdraw(address account);
-
-
+    /// @notice {withdraw} to the zero address or to the escrow itself, where the tokens would
+    /// be lost for good. Name another address.
+    error InvalidRecipient(address to);
+    /// @notice A cancellation splits `signed` (toSupplier + toBuyer) but the deal now holds
+    /// `held`: something was paid out since it was signed. Sign a new one over what is held.
+    error HeldAmountChanged(uint256 dealId, uint256 signed, uint256 held);
+    /// @notice The signer revoked its signatures for the deal ({revokeAgreements}) after signing
+    /// this one: it was signed over `signedNonce`, the signer's nonce is now `currentNonce`.
+    error AgreementRevoked(uint256 dealId, address signer, uint256 signedNonce, uint256 currentNonce);
+    /// @notice The deal's payouts are assigned to `payee`, and this change order or cancellation
+    /// would reduce what the payee receives: the payee must first agree to `digest` with
+    /// {consentAsPayee}.
+    error PayeeConsentMissing(uint256 dealId, address payee, bytes32 digest);
+    /// @notice Too little gas left to give a contract signer's isValidSignature its full
+    /// allowance (`needed`); resend the transaction with more gas.
+    error InsufficientGasForSignatureCheck(uint256 needed, uint256 left);
+    /// @notice The deal has had 65,535 versions, the most a signed `dealVersion` can name: it
+    /// takes no more change orders. Cancel it by agreement and start a new deal.
+    error VersionLimitReached(uint256 dealId);
 }

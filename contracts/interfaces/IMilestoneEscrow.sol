@@ -63,9 +63,11 @@ interface IMilestoneEscrow is IEscrowTypes {
     /// @notice The EIP-712 digest a supplier signs for `offer`.
     function hashOffer(DealOffer calldata offer) external view returns (bytes32);
 
-    /// @notice Deposit up to `amount` towards an Accepted deal (never more than it still needs).
-    /// The deal is credited with what the escrow actually received, so a fee-on-transfer token
-    /// cannot over-credit it; fund again to cover the shortfall. Buyer only.
+    /// @notice Deposit `amount` towards an Accepted deal. Buyer only. The deal is credited with
+    /// what the escrow actually received (balance change), up to what it still needs, and
+    /// anything beyond that is paid straight back: a fee-on-transfer token cannot over-credit a
+    /// deal, and a deal in such a token is completed by sending a little more than it needs
+    /// (the buyer loses only what the token takes). Reaching the total makes the deal Active.
     /// @return credited The amount added to the deal.
     function fund(uint256 dealId, uint256 amount) external returns (uint96 credited);
 
@@ -109,7 +111,9 @@ interface IMilestoneEscrow is IEscrowTypes {
     function hashAttestation(Attestation calldata attestation) external view returns (bytes32);
 
     /// @notice Take back a milestone that is still unpaid (Pending or Rejected) after its due
-    /// date. Buyer only. A dispute the supplier opened first stops it.
+    /// date. Buyer only. The due date does not end the oracles' say: until the buyer refunds,
+    /// a late quorum of attestations still releases a Pending milestone. A dispute the supplier
+    /// opened first stops the refund.
     function refund(uint256 dealId, uint256 index) external;
 
     function getDeal(uint256 dealId) external view returns (DealView memory);

@@ -9,7 +9,10 @@ pragma solidity ^0.8.27;
 ///  - a key (an EOA or an EIP-1271 contract) belongs to at most one operator, forever: once
 ///    revoked it can never be added again, to any operator, so an old signature can never come
 ///    back to life under a new identity;
-///  - only the operator's admin adds or revokes keys and hands the admin role on;
+///  - only the operator's admin adds or revokes keys and hands the admin role on, and only
+///    with the key's consent: the key itself sends the transaction, or it signed an EIP-712
+///    `OperatorKey(address admin,address key,uint256 deadline)` naming the admin (so nobody can
+///    squat someone else's address as a key);
 ///  - revocation is immediate: from the next block a revoked key's attestations are refused.
 interface IOperatorRegistry {
     /// @notice What the registry knows of one operator.
@@ -48,18 +51,36 @@ interface IOperatorRegistry {
     error KeyNotActive(uint32 operatorId, address key);
     /// @notice The new admin is the zero address.
     error InvalidAdmin();
+    /// @notice The key's consent is not a valid signature by `key` over
+    /// {hashKeyConsent}(caller, key, deadline). Ask the key's holder to sign it.
+    error InvalidKeyConsent(address key);
+    /// @notice The key's consent expired at `deadline`. Ask for a fresh one.
+    error KeyConsentExpired(uint256 deadline);
 
     /// @notice Register a new operator whose admin is the caller, with a first signing key.
     /// @param name Human-readable name ("Acme Inspection Ltd").
     /// @param metadataURI Where to find the operator's public profile (an ipfs:// or https:// URI).
     /// @param key The first signing key; may equal the caller.
+    /// @param keyDeadline Until when the key's consent is good (ignored when key == caller).
+    /// @param keySignature The key's consent: its signature over
+    /// {hashKeyConsent}(caller, key, keyDeadline); empty when the key is the caller.
     /// @return operatorId The new operator's id (ids start at 1).
-    function registerOperator(string calldata name, string calldata metadataURI, address key)
-        external
-        returns (uint32 operatorId);
+    function registerOperator(
+        string calldata name,
+        string calldata metadataURI,
+        address key,
+        uint256 keyDeadline,
+        bytes calldata keySignature
+    ) external returns (uint32 operatorId);
 
-    /// @notice Add a signing key to an operator. Admin only.
-    function addOperatorKey(uint32 operatorId, address key) external;
+    /// @notice Add a signing key to an operator. Admin only, with the key's consent as in
+    /// {registerOperator}.
+    function addOperatorKey(
+        uint32 operatorId,
+        address key,
+        uint256 keyDeadline,
+        bytes calldata keySignature
+    ) external;
 
     /// @notice Revoke a signing key for good. Admin only.
     function revokeOperatorKey(uint32 operatorId, address key) external;
@@ -83,4 +104,11 @@ interface IOperatorRegistry {
 
     /// @notice The operator that `key` currently signs for, or 0 if none (unknown or revoked).
     function operatorOf(address key) external view returns (uint32);
+
+    /// @notice The EIP-712 digest a key signs to consent to serve operators of `admin`
+    /// (`OperatorKey(address admin,address key,uint256 deadline)`, docs/typed-data.md).
+    function hashKeyConsent(address admin, address key, uint256 deadline)
+        external
+        view
+        returns (bytes32);
 }

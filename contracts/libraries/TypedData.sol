@@ -27,14 +27,17 @@ library TypedData {
     );
 
     bytes32 internal constant AMENDMENT_TYPEHASH = keccak256(
-        "Amendment(uint256 dealId,uint16 dealVersion,MilestoneChange[] changes,uint256 deadline)"
+        "Amendment(uint256 dealId,uint16 dealVersion,MilestoneChange[] changes,uint32 nonce,uint256 deadline)"
         "Milestone(uint96 amount,uint40 dueAt,uint8 quorum,uint32[3] oracles,bytes32 requirementsHash)"
         "MilestoneChange(uint8 index,uint8 action,Milestone terms)"
     );
 
     bytes32 internal constant CANCELLATION_TYPEHASH = keccak256(
-        "Cancellation(uint256 dealId,uint16 dealVersion,uint96 toSupplier,uint256 deadline)"
+        "Cancellation(uint256 dealId,uint16 dealVersion,uint96 toSupplier,uint96 toBuyer,uint32 nonce,uint256 deadline)"
     );
+
+    bytes32 internal constant OPERATOR_KEY_TYPEHASH =
+        keccak256("OperatorKey(address admin,address key,uint256 deadline)");
 
     bytes32 internal constant ATTESTATION_TYPEHASH = keccak256(
         "Attestation(uint256 dealId,uint256 milestone,uint16 dealVersion,bool met,bytes32 evidenceHash,uint256 deadline)"
@@ -68,7 +71,15 @@ library TypedData {
     }
 
     function hashCancellation(IEscrowTypes.Cancellation calldata c) internal pure returns (bytes32) {
-        return keccak256(abi.encode(CANCELLATION_TYPEHASH, c.dealId, c.dealVersion, c.toSupplier, c.deadline));
+        return keccak256(
+            abi.encode(
+                CANCELLATION_TYPEHASH, c.dealId, c.dealVersion, c.toSupplier, c.toBuyer, c.nonce, c.deadline
+            )
+        );
+    }
+
+    function hashKeyConsent(address admin, address key, uint256 deadline) internal pure returns (bytes32) {
+        return keccak256(abi.encode(OPERATOR_KEY_TYPEHASH, admin, key, deadline));
     }
 
     function hashAmendment(IEscrowTypes.Amendment calldata a) internal pure returns (bytes32) {
@@ -81,7 +92,9 @@ library TypedData {
             );
         }
         return keccak256(
-            abi.encode(AMENDMENT_TYPEHASH, a.dealId, a.dealVersion, keccak256(abi.encodePacked(hashes)), a.deadline)
+            abi.encode(
+                AMENDMENT_TYPEHASH, a.dealId, a.dealVersion, keccak256(abi.encodePacked(hashes)), a.nonce, a.deadline
+            )
         );
     }
 

@@ -152,3 +152,28 @@ contract BlocklistToken is LedgerToken {
         require(!isBlacklisted[from] && !isBlacklisted[to], "Blacklistable: account is blacklisted");
     }
 }
+
+/// @notice Takes a fixed 1-wei fee on every transfer (like a token whose shares round down
+/// on each move): asking for exactly what is owed never delivers all of it.
+contract FixedFeeToken is LedgerToken {
+    constructor() LedgerToken("Fixed Fee Token", "FIX", 6) {}
+
+    function approve(address spender, uint256 amount) external returns (bool) {
+        _approve(msg.sender, spender, amount);
+        return true;
+    }
+
+    function transfer(address to, uint256 amount) external returns (bool) {
+        require(_move(msg.sender, msg.sender, to, amount), "transfer failed");
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        require(_move(msg.sender, from, to, amount), "transfer failed");
+        return true;
+    }
+
+    function _fee(uint256 amount) internal pure override returns (uint256) {
+        return amount == 0 ? 0 : 1;
+    }
+}

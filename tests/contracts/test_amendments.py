@@ -36,8 +36,8 @@ def _terms(ops, amount, days=40, oracles=None, quorum=1) -> Milestone:
     )
 
 
-def _signed(escrow, signer, deal_id, changes, version=1, deadline=None):
-    amendment = Amendment(deal_id, version, tuple(changes), deadline or now() + DAY)
+def _signed(escrow, signer, deal_id, changes, version=1, deadline=None, nonce=0):
+    amendment = Amendment(deal_id, version, tuple(changes), deadline or now() + DAY, nonce)
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
     return amendment, typed_data.sign(message, signer.private_key).signature
 
@@ -199,3 +199,43 @@ def test_an_amendment_applies_once(escrow, stable, buyer, supplier, ops, deal):
     with reverts("StaleDealVersion", deal.id, 1, 2):
         escrow.amend(amendment.as_tuple(), signature, {"from": buyer})
     assert stable.balanceOf(buyer) == 300 * USD
+
+
+def test_a_party_revokes_its_signed_change_orders(escrow, stable, buyer, supplier, ops, deal):
+    """The supplier signs a change order, thinks better of it and revokes it on chain in one
+    call: the buyer can no longer apply it; one signed over the new nonce applies."""
+    remove = [MilestoneChange(2, ChangeAction.REMOVE)]
+    amendment, signature = _signed(escrow, supplier, deal.id, remove)
+    escrow.revokeAgreements(deal.id, {"from": supplier})
+    with reverts("AgreementRevoked", deal.id, supplier.address, 0, 1):
+        escrow.amend(amendment.as_tuple(), signature, {"from": buyer})
+    assert escrow.getDeal(deal.id)["version"] == 1
+    assert stable.balanceOf(escrow) == 600 * USD
+    amendment, signature = _signed(escrow, supplier, deal.id, remove, nonce=1)
+    escrow.amend(amendment.as_tuple(), signature, {"from": buyer})
+    assert stable.balanceOf(buyer) == 300 * USD
+
+
+def test_a_payout_between_signing_and_applying_voids_the_change_order(
+    escrow, stable, buyer, supplier, inspector, ops, deal
+):
+    """A change order speaks to open milestones only: one paid out after the signature was
+    given (here released by its oracle) is no longer the signer's to change."""
+    remove = [MilestoneChange(0, ChangeAction.REMOVE)]
+    amendment, signature = _signed(escrow, buyer, deal.id, remove)
+    escrow.attest(deal.id, 0, EVIDENCE, {"from": inspector})
+    with reverts("WrongMilestoneStatus", deal.id, 0, MilestoneStatus.RELEASED):
+        escrow.amend(amendment.as_tuple(), signature, {"from": supplier})
+    assert stable.balanceOf(supplier) == 100 * USD
+    assert stable.balanceOf(escrow) == 500 * USD
+
+
+def test_a_total_past_96_bits_is_a_named_error(escrow, stable, buyer, supplier, ops, deal):
+    """Before the fix the sum overflowed inside the escrow (Panic 0x11)."""
+    huge = _terms(ops, 2**96 - 1)
+    amendment, signature = _signed(
+        escrow, supplier, deal.id, [MilestoneChange(3, ChangeAction.ADD, huge)]
+    )
+    with reverts("TotalTooLarge"):
+        escrow.amend(amendment.as_tuple(), signature, {"from": buyer})
+    assert escrow.getDeal(deal.id)["milestoneCount"] == 3

@@ -1,7 +1,7 @@
 """Attestations by named oracles, quorums, and release to the supplier."""
 
 import brownie
-from helpers import USD, milestones, reverts
+from helpers import USD, key_consent, milestones, reverts
 
 from backend.terms import MilestoneStatus
 
@@ -89,7 +89,9 @@ def test_revoked_key_no_longer_attests(escrow, inspector, ops, active_deal):
 
 def test_rotated_key_attests_for_live_deal(escrow, stable, supplier, inspector, ops, active_deal):
     new_key = brownie.accounts.add()
-    escrow.addOperatorKey(ops.inspector, new_key, {"from": inspector})
+    escrow.addOperatorKey(
+        ops.inspector, new_key, *key_consent(escrow, inspector, new_key), {"from": inspector}
+    )
     escrow.revokeOperatorKey(ops.inspector, inspector, {"from": inspector})
     escrow.attest(active_deal.id, 0, EVIDENCE, {"from": new_key})
     assert stable.balanceOf(supplier) == 100 * USD

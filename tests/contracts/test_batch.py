@@ -63,3 +63,94 @@ def _error_selector(signature: str) -> bytes:
     import brownie
 
     return bytes(brownie.web3.keccak(text=signature)[:4])
+
+
+def _forty_milestones(escrow, stable, buyer, ops, create_deal):
+    deal = create_deal(milestones([USD] * 40, [(ops.inspector,)] * 40))
+    fund_fully(escrow, stable, buyer, deal.id)
+    return deal
+
+
+def _good_items(escrow, inspector, deal_id):
+    return [signed_attestation(escrow, inspector, deal_id, i).as_tuple() for i in range(40)]
+
+
+def test_a_gas_burning_stranger_costs_a_batch_almost_nothing(
+    escrow, stable, buyer, supplier, inspector, stranger, deployer, ops, create_deal
+):
+    """The review's case: an item naming a contract signer that burns all the gas it gets.
+    Before the fix its isValidSignature ran first, with 63/64 of what was left: 40 good items
+    plus this one needed ~54M gas instead of ~1M. Now its signer is refused as no oracle of
+    the milestone before any call is made."""
+    from brownie import GasBurningWallet
+
+    deal = _forty_milestones(escrow, stable, buyer, ops, create_deal)
+    burner = GasBurningWallet.deploy(stranger, {"from": deployer})
+    burner.setBurning(True, {"from": stranger})
+    bad = signed_attestation(escrow, stranger, deal.id, 0)
+    bad_item = (bad.attestation.as_tuple(), burner.address, bad.signature)
+    good = _good_items(escrow, inspector, deal.id)
+    alone = escrow.submitAttestations.estimate_gas(good, {"from": stranger})
+    with_bad = escrow.submitAttestations.estimate_gas([bad_item, *good], {"from": stranger})
+    # What any skipped item costs: its calldata, its hash, one key lookup, the skip event.
+    assert with_bad - alone < 20_000
+    tx = escrow.submitAttestations([bad_item, *good], {"from": stranger, "gas_limit": with_bad})
+    assert tx.return_value == 40
+    assert bytes(tx.events["AttestationSkipped"]["reason"])[:4] == _error_selector(
+        "NotMilestoneOracle(uint256,uint256,address)"
+    )
+    assert stable.balanceOf(supplier) == 40 * USD
+
+
+def test_an_oracles_own_contract_key_gone_hostile_costs_a_bounded_amount(
+    escrow, stable, buyer, supplier, inspector, stranger, deployer, ops, create_deal
+):
+    """Even a live key of the milestone's own oracle that burns gas gets exactly 50,000 for
+    its isValidSignature, and its item is skipped as a bad signature."""
+    from brownie import GasBurningWallet
+    from helpers import key_consent
+
+    deal = _forty_milestones(escrow, stable, buyer, ops, create_deal)
+    burner = GasBurningWallet.deploy(stranger, {"from": deployer})
+    escrow.addOperatorKey(
+        ops.inspector,
+        burner,
+        *key_consent(escrow, inspector, burner, stranger),
+        {"from": inspector},
+    )
+    burner.setBurning(True, {"from": stranger})
+    bad = signed_attestation(escrow, stranger, deal.id, 0)
+    bad_item = (bad.attestation.as_tuple(), burner.address, bad.signature)
+    good = _good_items(escrow, inspector, deal.id)
+    alone = escrow.submitAttestations.estimate_gas(good, {"from": stranger})
+    with_bad = escrow.submitAttestations.estimate_gas([bad_item, *good], {"from": stranger})
+    assert with_bad - alone < 50_000 + 20_000
+    tx = escrow.submitAttestations([bad_item, *good], {"from": stranger, "gas_limit": with_bad})
+    assert tx.return_value == 40
+    assert bytes(tx.events["AttestationSkipped"]["reason"])[:4] == _error_selector(
+        "InvalidAttestationSignature(address)"
+    )
+    assert stable.balanceOf(supplier) == 40 * USD
+
+
+def test_too_little_gas_for_a_contract_signature_fails_the_batch_not_the_item(
+    escrow, stable, buyer, inspector, stranger, deployer, ops, active_deal
+):
+    """A relayer that sends too little gas to give a contract key its full allowance gets a
+    named error, rather than a good signature skipped as bad."""
+    from brownie import GasBurningWallet
+    from helpers import key_consent, reverts
+
+    wallet = GasBurningWallet.deploy(stranger, {"from": deployer})  # honest: not burning
+    escrow.addOperatorKey(
+        ops.inspector,
+        wallet,
+        *key_consent(escrow, inspector, wallet, stranger),
+        {"from": inspector},
+    )
+    signed = signed_attestation(escrow, stranger, active_deal.id, 0)
+    item = (signed.attestation.as_tuple(), wallet.address, signed.signature)
+    with reverts("InsufficientGasForSignatureCheck"):
+        escrow.submitAttestations([item], {"from": stranger, "gas_limit": 80_000})
+    tx = escrow.submitAttestations([item], {"from": stranger})
+    assert tx.return_value == 1

@@ -1,5 +1,6 @@
 """Cancellation by agreement: both parties end an Active deal and split what is left; the
-other party's EIP-712 `Cancellation` signature, bound to the deal's version and a deadline."""
+other party's EIP-712 `Cancellation` signature, bound to the deal's version, both amounts of
+the split, the signer's agreement nonce and a deadline."""
 
 import brownie
 import pytest
@@ -11,8 +12,11 @@ from backend.terms import Cancellation, DealStatus, MilestoneStatus, Policy
 EVIDENCE = brownie.web3.keccak(text="inspection report")
 
 
-def _signed(escrow, signer, deal_id, to_supplier, version=1, deadline=None):
-    c = Cancellation(deal_id, version, to_supplier, deadline or now() + DAY)
+def _signed(escrow, signer, deal_id, to_supplier, version=1, deadline=None, to_buyer=None, nonce=0):
+    """Signed by `signer` over what is held now (unless `to_buyer` says otherwise)."""
+    if to_buyer is None:
+        to_buyer = max(escrow.heldFor(deal_id) - to_supplier, 0)
+    c = Cancellation(deal_id, version, to_supplier, to_buyer, deadline or now() + DAY, nonce)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     return c, typed_data.sign(message, signer.private_key).signature
 
@@ -65,7 +69,10 @@ def test_refusals_change_nothing(escrow, stable, buyer, supplier, stranger, deal
     with reverts("NotDealParty"):
         escrow.cancelByAgreement(c.as_tuple(), signature, {"from": stranger})
     c, signature = _signed(escrow, supplier, deal.id, 601 * USD)
-    with reverts("SplitTooLarge", 601 * USD, 600 * USD):
+    with reverts("HeldAmountChanged", deal.id, 601 * USD, 600 * USD):
+        escrow.cancelByAgreement(c.as_tuple(), signature, {"from": buyer})
+    c, signature = _signed(escrow, supplier, deal.id, 100 * USD, to_buyer=499 * USD)
+    with reverts("HeldAmountChanged", deal.id, 599 * USD, 600 * USD):
         escrow.cancelByAgreement(c.as_tuple(), signature, {"from": buyer})
     c, signature = _signed(escrow, supplier, deal.id, 0, version=2)
     with reverts("StaleDealVersion", deal.id, 2, 1):
@@ -83,3 +90,50 @@ def test_not_before_the_deal_is_active(escrow, buyer, supplier, ops, create_deal
     c, signature = _signed(escrow, supplier, deal.id, 0)
     with reverts("WrongDealStatus"):  # cancelDeal is for that
         escrow.cancelByAgreement(c.as_tuple(), signature, {"from": buyer})
+
+
+def test_a_payout_between_signing_and_applying_voids_the_split(
+    escrow, stable, buyer, supplier, inspector, ops, create_deal
+):
+    """The review's case: the buyer signs 500/500 of the 1,000 held; milestone 0 (500) is then
+    released to the supplier; the supplier applies the signature. Before the fix it ended with
+    1,000 and the buyer with 0: now the split no longer matches what is held and is refused."""
+    deal = create_deal(milestones([500 * USD, 500 * USD], [(ops.inspector,)] * 2))
+    fund_fully(escrow, stable, buyer, deal.id)
+    c, signature = _signed(escrow, buyer, deal.id, 500 * USD)
+    assert (c.to_supplier, c.to_buyer) == (500 * USD, 500 * USD)
+    escrow.attest(deal.id, 0, EVIDENCE, {"from": inspector})  # 500 to the supplier
+    with reverts("HeldAmountChanged", deal.id, 1_000 * USD, 500 * USD):
+        escrow.cancelByAgreement(c.as_tuple(), signature, {"from": supplier})
+    assert stable.balanceOf(supplier) == 500 * USD
+    assert stable.balanceOf(escrow) == 500 * USD
+    assert escrow.getDeal(deal.id)["status"] == DealStatus.ACTIVE
+
+
+def test_a_party_revokes_its_signed_cancellations(escrow, stable, buyer, supplier, deal):
+    """One call moves the signer's agreement nonce on: its earlier signatures are dead, a new
+    one over the new nonce works."""
+    c, signature = _signed(escrow, buyer, deal.id, 600 * USD)
+    tx = escrow.revokeAgreements(deal.id, {"from": buyer})
+    assert tx.events["AgreementsRevoked"]["nonce"] == 1
+    assert escrow.agreementNonce(deal.id, buyer) == 1
+    assert escrow.agreementNonce(deal.id, supplier) == 0
+    with reverts("AgreementRevoked", deal.id, buyer.address, 0, 1):
+        escrow.cancelByAgreement(c.as_tuple(), signature, {"from": supplier})
+    assert stable.balanceOf(escrow) == 600 * USD
+    c, signature = _signed(escrow, buyer, deal.id, 0, nonce=1)
+    escrow.cancelByAgreement(c.as_tuple(), signature, {"from": supplier})
+    assert stable.balanceOf(buyer) == 600 * USD
+
+
+def test_only_the_parties_revoke(escrow, stranger, deal):
+    with reverts("NotDealParty", deal.id, stranger.address):
+        escrow.revokeAgreements(deal.id, {"from": stranger})
+    with reverts("UnknownDeal", 999):
+        escrow.revokeAgreements(999, {"from": stranger})
+
+
+def test_held_for_reads_what_a_cancellation_splits(escrow, inspector, deal):
+    assert escrow.heldFor(deal.id) == 600 * USD
+    escrow.attest(deal.id, 0, EVIDENCE, {"from": inspector})  # 90 paid, 10 held back
+    assert escrow.heldFor(deal.id) == 510 * USD

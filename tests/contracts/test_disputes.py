@@ -3,7 +3,7 @@ default after the ruling deadline, and the milestones around it that keep runnin
 
 import brownie
 import pytest
-from helpers import DAY, USD, fund_fully, milestones, new_account, reverts
+from helpers import DAY, USD, fund_fully, key_consent, milestones, new_account, reverts
 
 from backend.terms import MilestoneStatus, Policy
 
@@ -105,7 +105,9 @@ def test_only_a_live_arbiter_key_rules_and_only_in_time(
         escrow.rule(deal.id, 0, 0, {"from": inspector})
     # The arbiter rotates its key: the new key rules, the revoked one no longer can.
     new_key = new_account()
-    escrow.addOperatorKey(ops.arbiter, new_key, {"from": arbiter})
+    escrow.addOperatorKey(
+        ops.arbiter, new_key, *key_consent(escrow, arbiter, new_key), {"from": arbiter}
+    )
     escrow.revokeOperatorKey(ops.arbiter, arbiter, {"from": arbiter})
     with reverts("NotArbiter"):
         escrow.rule(deal.id, 0, 0, {"from": arbiter})

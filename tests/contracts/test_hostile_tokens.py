@@ -145,3 +145,58 @@ def test_blocklisted_supplier_does_not_stop_the_other_milestones(
     assert token.balanceOf(escrow) == 0
     with reverts("NothingToWithdraw"):
         escrow.withdraw(stranger, {"from": supplier})
+
+
+def test_a_token_that_delivers_less_than_asked_still_completes_a_deal(
+    inspector, carrier, customs, arbiter, buyer, supplier, deployer
+):
+    """A token that keeps 1 wei of every transfer: asking for exactly what is owed never
+    delivers it all, so before the fix the deal could never become Active. Now the buyer asks
+    for a little more; the escrow credits what the deal needs and pays the rest back, and the
+    buyer is out only what the token took."""
+    from brownie import FixedFeeToken
+    from helpers import register_operators
+
+    token = FixedFeeToken.deploy({"from": deployer})
+    escrow = deploy_escrow(token, deployer)
+    ops = register_operators(escrow, inspector, carrier, customs, arbiter)
+    terms = milestones([300 * UNIT, 700 * UNIT], [(ops.inspector,)] * 2)
+    deal_id = create_deal_on(escrow, buyer, supplier, ops.arbiter, terms)
+    token.mint(buyer, 1000 * UNIT + 5, {"from": buyer})
+    token.approve(escrow, 1000 * UNIT + 5, {"from": buyer})
+    tx = escrow.fund(deal_id, 1000 * UNIT, {"from": buyer})  # 1 wei short
+    assert tx.events["DealFunded"]["remaining"] == 1
+    tx = escrow.fund(deal_id, 3, {"from": buyer})  # 2 arrive, 1 is needed, 1 is sent back
+    assert tx.events["DealFunded"]["credited"] == 1
+    assert escrow.getDeal(deal_id)["status"] == DealStatus.ACTIVE
+    assert token.balanceOf(escrow) == 1000 * UNIT
+    # The buyer sent 1000 UNIT + 3 and got nothing back: of the 1 wei returned, the token
+    # kept 1. Beyond the deal's total it lost 3 wei, the token's fee on three transfers.
+    assert token.balanceOf(buyer) == 2
+    escrow.attest(deal_id, 1, EVIDENCE, {"from": inspector})
+    assert token.balanceOf(escrow) == 300 * UNIT
+
+
+def test_withdrawals_to_nowhere_are_refused(
+    inspector, carrier, customs, arbiter, buyer, supplier, stranger, deployer
+):
+    """withdraw(to = 0) and withdraw(to = the escrow) were accepted and the credit was lost
+    for good; now they are refused and the credit stays owed."""
+    from brownie import BlocklistToken
+    from helpers import register_operators
+
+    token = BlocklistToken.deploy({"from": deployer})
+    escrow = deploy_escrow(token, deployer)
+    ops = register_operators(escrow, inspector, carrier, customs, arbiter)
+    deal_id = create_deal_on(
+        escrow, buyer, supplier, ops.arbiter, milestones([10 * UNIT], [(ops.inspector,)])
+    )
+    fund_fully(escrow, token, buyer, deal_id)
+    token.blacklist(supplier, {"from": stranger})
+    escrow.attest(deal_id, 0, EVIDENCE, {"from": inspector})
+    assert escrow.owed(supplier) == 10 * UNIT
+    for to in (brownie.ZERO_ADDRESS, escrow.address):
+        with reverts("InvalidRecipient", to):
+            escrow.withdraw(to, {"from": supplier})
+    assert escrow.owed(supplier) == 10 * UNIT
+    assert token.balanceOf(escrow) == 10 * UNIT

@@ -87,7 +87,12 @@ def test_cancellation_doc_example_matches_ethers_and_the_escrow(escrow):
     values = dict(re.findall(r"\| cancellation (digest|signature) \| `(0x[0-9a-f]+)` \|", text))
     example, _ = _doc_example()
     cancellation = Cancellation(
-        fields["dealId"], fields["dealVersion"], int(fields["toSupplier"]), fields["deadline"]
+        fields["dealId"],
+        fields["dealVersion"],
+        int(fields["toSupplier"]),
+        int(fields["toBuyer"]),
+        fields["deadline"],
+        fields["nonce"],
     )
     domain = example["domain"]
     message = typed_data.cancellation_message(
@@ -164,6 +169,7 @@ def test_amendment_doc_example_matches_ethers_and_the_escrow(escrow):
             for c in doc["changes"]
         ),
         doc["deadline"],
+        doc["nonce"],
     )
     domain = example["domain"]
     message = typed_data.amendment_message(
@@ -175,3 +181,18 @@ def test_amendment_doc_example_matches_ethers_and_the_escrow(escrow):
     # The escrow hashes the same struct (in its own domain).
     ours = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
     assert escrow.hashAmendment(amendment.as_tuple()) == "0x" + typed_data.digest(ours).hex()
+
+
+def test_operator_key_doc_example_matches_ethers_and_the_escrow(escrow, deployer):
+    text = DOC.read_text()
+    doc = json.loads(re.search(r"```json operator-key\n(.*?)\n```", text, re.S).group(1))
+    values = dict(re.findall(r"\| operator-key (digest|signature) \| `(0x[0-9a-f]+)` \|", text))
+    example, _ = _doc_example()
+    domain = example["domain"]
+    args = (doc["admin"], doc["key"], doc["deadline"])
+    message = typed_data.key_consent_message(domain["chainId"], domain["verifyingContract"], *args)
+    by_ethers = ethers_sign(message, ANVIL_KEY_1)
+    assert by_ethers["digest"] == values["digest"] == "0x" + typed_data.digest(message).hex()
+    assert by_ethers["signature"] == values["signature"]
+    ours = typed_data.key_consent_message(brownie.chain.id, escrow.address, *args)
+    assert escrow.hashKeyConsent(*args) == "0x" + typed_data.digest(ours).hex()

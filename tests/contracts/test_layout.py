@@ -74,6 +74,8 @@ def test_both_halves_have_the_same_storage_layout():
         "_policies",
         "_payees",
         "_owed",
+        "_agreementNonces",
+        "_payeeConsents",
     ]
     deal = next(t for t in core_types.values() if t["label"] == "struct EscrowBase.Deal")
     assert deal["numberOfBytes"] == "64"  # two slots

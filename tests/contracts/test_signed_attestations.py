@@ -1,7 +1,7 @@
 """Attestations signed off chain by an oracle key and relayed by anyone."""
 
 import brownie
-from helpers import USD, reverts, signed_attestation
+from helpers import USD, key_consent, reverts, signed_attestation
 
 from backend.terms import MilestoneStatus
 from scripts.deploy import deploy_escrow
@@ -98,7 +98,9 @@ def test_key_rotated_out_no_longer_counts_but_new_key_does(
     escrow, stable, supplier, inspector, stranger, ops, active_deal
 ):
     new_key = brownie.accounts.add()
-    escrow.addOperatorKey(ops.inspector, new_key, {"from": inspector})
+    escrow.addOperatorKey(
+        ops.inspector, new_key, *key_consent(escrow, inspector, new_key), {"from": inspector}
+    )
     escrow.revokeOperatorKey(ops.inspector, inspector, {"from": inspector})
     old = signed_attestation(escrow, inspector, active_deal.id, 0)
     with reverts("NotMilestoneOracle"):
@@ -131,7 +133,12 @@ def test_contract_key_signs_by_eip1271(
     from brownie import MockContractWallet
 
     multisig = MockContractWallet.deploy(stranger, {"from": deployer})
-    escrow.addOperatorKey(ops.inspector, multisig, {"from": inspector})
+    escrow.addOperatorKey(
+        ops.inspector,
+        multisig,
+        *key_consent(escrow, inspector, multisig, stranger),
+        {"from": inspector},
+    )
     signed = signed_attestation(escrow, stranger, active_deal.id, 0)  # the wallet's owner signs
     escrow.submitAttestation(
         (signed.attestation.as_tuple(), multisig, signed.signature), {"from": stranger}
@@ -146,7 +153,12 @@ def test_contract_key_rejecting_the_signature_is_refused(
     from brownie import MockContractWallet
 
     multisig = MockContractWallet.deploy(stranger, {"from": deployer})
-    escrow.addOperatorKey(ops.inspector, multisig, {"from": inspector})
+    escrow.addOperatorKey(
+        ops.inspector,
+        multisig,
+        *key_consent(escrow, inspector, multisig, stranger),
+        {"from": inspector},
+    )
     signed = signed_attestation(escrow, inspector, active_deal.id, 0)  # not the wallet's owner
     with reverts("InvalidAttestationSignature"):
         escrow.submitAttestation(

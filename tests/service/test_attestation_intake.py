@@ -4,7 +4,7 @@ in a batch, and the deal's view shows it with its evidence."""
 import json
 
 import brownie
-from helpers import USD, fund_fully, milestones, signed_attestation
+from helpers import USD, fund_fully, key_consent, milestones, signed_attestation
 from service_helpers import upload
 from sqlalchemy import func, select
 
@@ -145,7 +145,12 @@ def _contract_key(escrow, operator_id, operator_admin, owner, deployer):
     from brownie import MockContractWallet
 
     wallet = MockContractWallet.deploy(owner, {"from": deployer})
-    escrow.addOperatorKey(operator_id, wallet, {"from": operator_admin})
+    escrow.addOperatorKey(
+        operator_id,
+        wallet,
+        *key_consent(escrow, operator_admin, wallet, owner),
+        {"from": operator_admin},
+    )
     return wallet
 
 

@@ -212,7 +212,8 @@ def test_index_follows_disputes_retention_and_cancellation(
     )
     make().sync()
     _assert_matches_chain(sessions, escrow, other.id)
-    cancellation = Cancellation(other.id, 2, 10 * USD, now() + DAY)
+    held = escrow.heldFor(other.id)
+    cancellation = Cancellation(other.id, 2, 10 * USD, held - 10 * USD, now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, cancellation)
     signature = typed_data.sign(message, supplier.private_key).signature
     escrow.cancelByAgreement(cancellation.as_tuple(), signature, {"from": buyer})

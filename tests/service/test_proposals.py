@@ -22,8 +22,14 @@ from backend.terms import (
 ZERO32 = "0x" + "00" * 32
 
 
-def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None):
-    c = Cancellation(deal_id, version, to_supplier, deadline or now() + DAY)
+def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None, nonce=0):
+    """Signed by `signer` over what the escrow holds for the deal now."""
+    try:
+        held = escrow.heldFor(deal_id)
+    except brownie.exceptions.VirtualMachineError:  # an unknown deal
+        held = 0
+    to_buyer = max(held - to_supplier, 0)
+    c = Cancellation(deal_id, version, to_supplier, to_buyer, deadline or now() + DAY, nonce)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     signature = typed_data.sign(message, signer.private_key).signature
     body = {
@@ -48,7 +54,9 @@ def _hex(raw: bytes) -> str:
 
 def _cancellation_tuple(m: dict) -> tuple:
     """The contract's Cancellation from a stored message."""
-    return (int(m["dealId"]), int(m["dealVersion"]), int(m["toSupplier"]), int(m["deadline"]))
+    return tuple(
+        int(m[k]) for k in ("dealId", "dealVersion", "toSupplier", "toBuyer", "nonce", "deadline")
+    )
 
 
 def _amendment_tuple(m: dict) -> tuple:
@@ -67,7 +75,7 @@ def _amendment_tuple(m: dict) -> tuple:
         )
         for c in m["changes"]
     ]
-    return (int(m["dealId"]), int(m["dealVersion"]), changes, int(m["deadline"]))
+    return (int(m["dealId"]), int(m["dealVersion"]), changes, int(m["nonce"]), int(m["deadline"]))
 
 
 def _stored(client) -> list[Proposal]:
@@ -98,6 +106,8 @@ def test_cancellation_is_stored_listed_and_applied_from_the_stored_data(
             "dealId": str(active_deal.id),
             "dealVersion": "1",
             "toSupplier": str(100 * USD),
+            "toBuyer": str(500 * USD),
+            "nonce": "0",
             "deadline": str(c.deadline),
         },
         "signature": body["signature"],
@@ -311,3 +321,22 @@ def test_rpc_down_is_503(make_client, client, escrow, supplier, active_deal, tmp
     assert down.get(f"/deals/{active_deal.id}/proposals").status_code == 503
     with down.app.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(Proposal)) == 1
+
+
+def test_a_revoked_signature_is_refused_and_listed_as_revoked(
+    client, escrow, buyer, supplier, active_deal
+):
+    """The signer revokes its outstanding signatures on chain: the stored one is listed as
+    `revoked`, a new one over the old nonce is refused with 409, one over the new nonce is
+    stored."""
+    _, body = _cancellation(escrow, supplier, active_deal.id, 100 * USD)
+    assert _post(client, active_deal.id, body).status_code == 201
+    escrow.revokeAgreements(active_deal.id, {"from": supplier})
+    listed = client.get(f"/deals/{active_deal.id}/proposals").json()
+    assert [p["status"] for p in listed] == ["revoked"]
+    _, again = _cancellation(escrow, supplier, active_deal.id, 200 * USD)
+    r = _post(client, active_deal.id, again)
+    assert r.status_code == 409 and "revoked" in r.json()["detail"]
+    assert len(_stored(client)) == 1
+    _, fresh = _cancellation(escrow, supplier, active_deal.id, 200 * USD, nonce=1)
+    assert _post(client, active_deal.id, fresh).status_code == 201

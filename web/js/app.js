@@ -857,6 +857,9 @@ function proposalsSection(d) {
     h("h2", "Change orders and cancellation"),
     h("p.muted", "One party signs (EIP-712, in the wallet), the other applies it on chain. Nothing changes until then."),
     list,
+    d.proposals.some((p) => p.status === "open" && same(p.signer, me()))
+      ? h("div.actions", button("revoke-signatures", "Revoke everything I signed here", (e) => e.revokeAgreements(d.id), "Your signed change orders and cancellations of this deal no longer count."))
+      : null,
     role && d.index ? changeOrderForm(d) : null,
     role && d.index ? cancellationForm(d) : null,
   );
@@ -870,7 +873,7 @@ function describeOracles(d, oracles, quorum) {
 function describeProposal(d, p) {
   const m = p.message;
   if (p.kind === "cancellation") {
-    return `End the deal: ${amount(m.toSupplier)} of what is held to the supplier, the rest back to the buyer`;
+    return `End the deal: ${amount(m.toSupplier)} to the supplier, ${amount(m.toBuyer)} back to the buyer`;
   }
   const names = ["edit", "add", "remove"];
   return "Change order: " + m.changes.map((c) => {
@@ -1012,7 +1015,7 @@ function cancellationForm(d) {
   const held = BigInt(d.index.funded) - BigInt(d.index.released) - BigInt(d.index.refunded);
   const form = h(
     "form.card.sub#cancellation",
-    { onsubmit: act(() => proposeCancellation(d, form, held), { done: "Cancellation signed and sent to the other party." }) },
+    { onsubmit: act(() => proposeCancellation(d, form), { done: "Cancellation signed and sent to the other party." }) },
     h("h3", "Propose ending the deal"),
     h("p", `The escrow holds ${amount(held)} for this deal.`),
     h("label", `To the supplier (${state.token.symbol}; the rest goes back to the buyer)`, h("input", { name: "toSupplier", value: "0", required: true })),
@@ -1022,19 +1025,25 @@ function cancellationForm(d) {
   return form;
 }
 
-async function proposeCancellation(d, form, held) {
+async function proposeCancellation(d, form) {
   const toSupplier = parseAmount(form.toSupplier.value, state.token.decimals, "To the supplier");
+  // What the escrow holds now, from the chain: the signature fixes both sides of the split, and
+  // the escrow refuses it if anything is paid out before the other party applies it.
+  const held = await state.escrow.heldFor(d.id);
   if (toSupplier > held) throw new UserError(`The escrow holds only ${amount(held)} for this deal.`);
-  await signAndPost(d, "Cancellation", form, { toSupplier });
+  await signAndPost(d, "Cancellation", form, { toSupplier, toBuyer: held - toSupplier });
 }
 
-/** Signs `fields` as an Amendment or a Cancellation of the deal at its current version, valid
- * for the form's number of days of chain time, and hands it to the service for the other party. */
+/** Signs `fields` as an Amendment or a Cancellation of the deal at its current version and the
+ * signer's agreement nonce, valid for the form's number of days of chain time, and hands it to
+ * the service for the other party. */
 async function signAndPost(d, primaryType, form, fields) {
+  const nonce = Number(await state.escrow.agreementNonce(d.id, me()));
   const message = {
     dealId: d.id,
     dealVersion: Number(d.deal.version),
     ...fields,
+    nonce,
     deadline: d.now + BigInt(days(form.valid.value, "Valid for") || DAY),
   };
   const kind = primaryType.toLowerCase();

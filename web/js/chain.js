@@ -50,6 +50,13 @@ const REASONS = {
   TopUpShort: "the token delivered less than the top-up",
   SplitTooLarge: "the split is larger than what is held",
   ZeroFunding: "nothing to fund",
+  HeldAmountChanged: "something was paid out of the deal since this was signed: sign a new one over what is held now",
+  AgreementRevoked: "the signer revoked it on chain",
+  PayeeConsentMissing: "the deal's payouts are assigned: the payee must agree to this first",
+  InvalidRecipient: "that address cannot receive the tokens",
+  VersionLimitReached: "the deal takes no more change orders",
+  InvalidKeyConsent: "the key has not agreed to serve this operator",
+  KeyConsentExpired: "the key's consent has expired",
   ERC20InsufficientBalance: "your token balance is too low",
   ERC20InsufficientAllowance: "the escrow's allowance is too low: approve first",
 };
