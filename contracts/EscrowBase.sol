@@ -70,7 +70,6 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         uint32 oracle2;
     }
 
-    uint256 internal _dealCount;
     mapping(uint256 dealId => Deal) internal _deals;
     mapping(uint256 dealId => mapping(uint256 index => Milestone)) internal _milestones;
     /// @dev Unordered offer nonces: bit (nonce % 256) of word (nonce / 256) is set once used.

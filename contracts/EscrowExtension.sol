@@ -313,20 +313,25 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
         uint16 version = deal.version + 1;
         deal.version = version;
         emit DealAmended(dealId, version, uint96(added), uint96(removed), uint96(total));
+        _settleChange(dealId, buyer, added, removed);
+    }
 
-        if (added > removed) {
-            // The buyer pays in the increase, as it funds: from its own transaction only (a
-            // change order that costs more is signed by the supplier and sent by the buyer).
-            // It must arrive whole: the deal stays fully funded.
-            if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
-            uint256 owedIn = added - removed;
-            uint256 before = TOKEN.balanceOf(address(this));
-            TOKEN.safeTransferFrom(msg.sender, address(this), owedIn);
-            uint256 received = TOKEN.balanceOf(address(this)) - before;
-            if (received != owedIn) revert TopUpShort(owedIn, received);
-        } else {
+    /// @dev The funding follows a change order: the buyer pays in an increase, or gets a
+    /// decrease back.
+    function _settleChange(uint256 dealId, address buyer, uint256 added, uint256 removed) private {
+        if (added <= removed) {
             _pay(buyer, removed - added);
+            return;
         }
+        // The buyer pays in the increase, as it funds: from its own transaction only (a change
+        // order that costs more is signed by the supplier and sent by the buyer). It must
+        // arrive whole: the deal stays fully funded.
+        if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
+        uint256 owedIn = added - removed;
+        uint256 before = TOKEN.balanceOf(address(this));
+        TOKEN.safeTransferFrom(msg.sender, address(this), owedIn);
+        uint256 received = TOKEN.balanceOf(address(this)) - before;
+        if (received != owedIn) revert TopUpShort(owedIn, received);
     }
 
     /// @inheritdoc IEscrowExtension

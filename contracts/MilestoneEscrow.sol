@@ -105,7 +105,8 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
         returns (uint256 dealId)
     {
         dealId = _acceptOffer(offer, supplierSignature);
-        if (fundAmount != 0) _fund(dealId, fundAmount);
+        // The sender is the offer's buyer and the deal is Accepted: _acceptOffer checked both.
+        if (fundAmount != 0) _deposit(dealId, _deals[dealId], fundAmount);
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -120,7 +121,8 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
     ) external nonReentrant returns (uint256 dealId) {
         dealId = _acceptOffer(offer, supplierSignature);
         _tryPermit(fundAmount, permitDeadline, v, r, s);
-        _fund(dealId, fundAmount);
+        // The sender is the offer's buyer and the deal is Accepted: _acceptOffer checked both.
+        _deposit(dealId, _deals[dealId], fundAmount);
     }
 
     /// @inheritdoc IMilestoneEscrow
@@ -459,26 +461,33 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
             catch {}
     }
 
-    /// @dev Takes `amount` from the buyer and credits what arrived, up to what the deal still
-    /// needs; anything beyond that goes straight back. A token that delivers less than it is
-    /// asked for (a transfer fee) is met by asking for a little more than is owed: the deal
-    /// still becomes Active, and the buyer loses only what the token takes.
-    function _fund(uint256 dealId, uint256 amount) private returns (uint96 credited) {
+    function _fund(uint256 dealId, uint256 amount) private returns (uint96) {
         Deal storage deal = _deals[dealId];
         DealStatus status = deal.status;
         if (status == DealStatus.None) revert UnknownDeal(dealId);
-        address buyer = deal.buyer;
         // Only the buyer pays in: a deposit is the buyer's acceptance of the terms.
-        if (msg.sender != buyer) revert NotBuyer(dealId, msg.sender);
+        if (msg.sender != deal.buyer) revert NotBuyer(dealId, msg.sender);
         // Funding needs the supplier's acceptance first, and stops once the deal is Active.
         if (status != DealStatus.Accepted) revert WrongDealStatus(dealId, status);
+        return _deposit(dealId, deal, amount);
+    }
+
+    /// @dev Takes `amount` from the sender, the buyer of an Accepted deal (checked by the
+    /// caller), and credits what arrived, up to what the deal still needs; anything beyond
+    /// that goes straight back. A token that delivers less than it is asked for (a transfer
+    /// fee) is met by asking for a little more than is owed: the deal still becomes Active,
+    /// and the buyer loses only what the token takes.
+    function _deposit(uint256 dealId, Deal storage deal, uint256 amount)
+        private
+        returns (uint96 credited)
+    {
         if (amount == 0) revert ZeroFunding(dealId);
         uint96 unfunded = deal.unfunded;
 
         // The transfer comes before the effects on purpose: the credit is what actually
         // arrived (balance delta), known only afterwards. nonReentrant covers the gap.
         uint256 before = TOKEN.balanceOf(address(this));
-        TOKEN.safeTransferFrom(buyer, address(this), amount);
+        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = TOKEN.balanceOf(address(this)) - before;
         // More than was sent means the token's accounting cannot be trusted.
         if (received > amount) revert UnexpectedBalanceChange(amount, received);
@@ -494,9 +503,10 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
         uint96 remaining = unfunded - credited;
         deal.unfunded = remaining;
         if (remaining == 0) deal.status = DealStatus.Active;
-        emit DealFunded(dealId, buyer, credited, remaining);
-        // What the deal did not need goes back (state is final: effects before this transfer).
-        _pay(buyer, excess);
+        emit DealFunded(dealId, msg.sender, credited, remaining);
+        // What the deal did not need goes straight back to the sender, in this transaction: if
+        // the token refuses that transfer the whole deposit reverts (nothing to keep for later).
+        if (excess != 0) TOKEN.safeTransfer(msg.sender, excess);
     }
 
     /// @dev The "met" verdict bit of `operatorId` in this milestone, or 0 if it is not one of

@@ -23,7 +23,11 @@ abstract contract OperatorStorage {
         bool revoked;
     }
 
+    /// @dev One slot for two counters: creating a deal checks its oracles against the operator
+    /// count and bumps the deal count (EscrowBase's), so both cost one cold storage read. 2^64
+    /// deals is beyond any chain's reach.
     uint32 internal _operatorCountValue;
+    uint64 internal _dealCount;
     mapping(uint32 operatorId => Operator) internal _operators;
     mapping(address key => KeyRecord) internal _keys;
 

@@ -177,3 +177,50 @@ contract FixedFeeToken is LedgerToken {
         return amount == 0 ? 0 : 1;
     }
 }
+
+/// @notice Calls back into a target (the escrow) from inside every transfer, as an ERC-777 or
+/// ERC-1363 hook would let a recipient do, and records how that call ended: the escrow's guard
+/// must refuse it (ReentrancyGuardReentrantCall) while the outer call goes through.
+contract ReentrantHookToken is LedgerToken {
+    address public hookTarget;
+    bytes public hookData;
+    bool public hookCalled;
+    bool public hookSucceeded;
+    bytes public hookReturn;
+
+    constructor() LedgerToken("Hook Token", "HOOK", 6) {}
+
+    /// @notice Arm the hook: the next transfer calls `target` with `data`, once.
+    function setHook(address target, bytes calldata data) external {
+        hookTarget = target;
+        hookData = data;
+        hookCalled = false;
+    }
+
+    function approve(address spender, uint256 amount) external returns (bool) {
+        _approve(msg.sender, spender, amount);
+        return true;
+    }
+
+    function transfer(address to, uint256 amount) external returns (bool) {
+        require(_move(msg.sender, msg.sender, to, amount), "transfer failed");
+        _hook();
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        require(_move(msg.sender, from, to, amount), "transfer failed");
+        _hook();
+        return true;
+    }
+
+    function _hook() private {
+        address target = hookTarget;
+        if (target == address(0)) return;
+        hookTarget = address(0);
+        (bool ok, bytes memory ret) = target.call(hookData);
+        hookCalled = true;
+        hookSucceeded = ok;
+        hookReturn = ret;
+    }
+}

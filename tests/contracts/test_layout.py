@@ -63,11 +63,11 @@ def test_both_halves_have_the_same_storage_layout():
     assert core_types == extension_types
     assert [label for label, *_ in core] == [
         "_operatorCountValue",
+        "_dealCount",  # same slot: one cold read when a deal is created
         "_operators",
         "_keys",
         "_nameFallback",  # OpenZeppelin EIP712's (unused: the name is short)
         "_versionFallback",
-        "_dealCount",
         "_deals",
         "_milestones",
         "_offerNonces",

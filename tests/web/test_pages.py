@@ -243,7 +243,9 @@ def test_a_cancellation_signed_by_the_buyer_is_applied_by_the_supplier(
     expect(page.locator("#cancellation")).to_contain_text("The escrow holds 1,000.00 tUSD")
     page.locator("#cancellation [name=toSupplier]").fill("250.25")
     page.click("#sign-cancellation")
-    expect(page.locator("li.proposal")).to_contain_text("250.25 tUSD of what is held")
+    expect(page.locator("li.proposal")).to_contain_text(
+        "250.25 tUSD to the supplier, 749.75 tUSD back to the buyer"
+    )
 
     seller = open_page(supplier, f"#/deal/{deal.id}")
     proposal = service.http.get(f"/deals/{deal.id}/proposals").json()[0]
