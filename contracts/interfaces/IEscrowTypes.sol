@@ -261,43 +261,112 @@ interface IEscrowTypes {
     /// @notice `account` withdrew its deferred payments to `to`.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
+    /// @notice No deal has this id (ids run from 1 to {dealCount}). Check the id.
     error UnknownDeal(uint256 dealId);
+    /// @notice The buyer or the supplier is the zero address, or they are the same address. Name
+    /// two distinct parties.
     error InvalidParties(address buyer, address supplier);
+    /// @notice Only the deal's buyer or supplier (for disputes: or the payee its payouts are
+    /// assigned to) may do this; `dealId` is 0 when creating. Send from a party's account.
     error NotDealParty(uint256 dealId, address caller);
+    /// @notice Only the deal's buyer may do this (fund, refund, waive an examination, pay in a
+    /// change order's increase, accept an offer made to it). Send from the buyer's account.
     error NotBuyer(uint256 dealId, address caller);
+    /// @notice The party that proposed the deal cannot also accept it: the other party accepts.
     error CreatorCannotAccept(uint256 dealId, address caller);
+    /// @notice The deal is not in a status that allows this (e.g. funding an Active deal, attesting
+    /// before it is funded). Read {getDeal} and act on its current status.
     error WrongDealStatus(uint256 dealId, DealStatus status);
+    /// @notice A deal has 1 to `max` (64) milestones. Split a larger order into several deals.
     error MilestoneCountOutOfRange(uint256 count, uint256 max);
+    /// @notice Milestone `index` has a zero amount. Give it an amount, or leave it out (Remove it
+    /// in a change order).
     error ZeroAmount(uint256 index);
+    /// @notice The deal's total would not fit the escrow's 96-bit amounts (about 7.9e28 base
+    /// units). Use smaller amounts or several deals.
     error TotalTooLarge();
+    /// @notice Milestone `index` is due at or before the current block's time: it would be
+    /// refundable at once. Pick a later due date.
     error DueDateNotInFuture(uint256 index, uint256 dueAt);
+    /// @notice Milestone `index` needs a quorum from 1 to its number of oracles. Fix the quorum or
+    /// the oracle list.
     error InvalidQuorum(uint256 index, uint256 quorum, uint256 oracleCount);
+    /// @notice Milestone `index`'s oracles are not 1 to 3 distinct operator ids packed to the front
+    /// (0 marks an unused slot). Fix the list.
     error InvalidOracleList(uint256 index);
+    /// @notice The deal has no milestone `index`. Check the index against the deal's milestone
+    /// count.
     error UnknownMilestone(uint256 dealId, uint256 index);
+    /// @notice The milestone is no longer open to verdicts or to a refund (it is `status`). Nothing
+    /// to do: read {getMilestone}.
     error MilestoneNotPending(uint256 dealId, uint256 index, MilestoneStatus status);
+    /// @notice `signer` is not a live key of one of the milestone's oracles (unknown, revoked, or
+    /// another operator's). Sign with a live key of a named oracle.
     error NotMilestoneOracle(uint256 dealId, uint256 index, address signer);
+    /// @notice Operator `operatorId` has already given its verdict on this milestone; each oracle
+    /// speaks once. Nothing to do.
     error AlreadyAttested(uint256 dealId, uint256 index, uint32 operatorId);
+    /// @notice The milestone's due date (`dueAt`) has not passed: the buyer cannot refund it, nor
+    /// the supplier dispute its silence, yet. Wait until after `dueAt`.
     error MilestoneNotDue(uint256 dealId, uint256 index, uint256 dueAt);
+    /// @notice A deposit of nothing: the amount was 0, or the token delivered nothing. Send a
+    /// positive amount the token actually transfers.
     error ZeroFunding(uint256 dealId);
+    /// @notice The escrow's balance grew by more than it asked the token for: the token's
+    /// accounting cannot be trusted, and the deposit is refused.
     error UnexpectedBalanceChange(uint256 requested, uint256 received);
+    /// @notice The signed offer's deadline has passed. Ask the supplier for a new offer.
     error OfferExpired(uint256 deadline);
+    /// @notice The signed attestation's deadline has passed. Ask the oracle to sign it again.
     error AttestationExpired(uint256 deadline);
+    /// @notice The signature is not `signer`'s over this attestation, for this escrow and chain (or
+    /// its contract key refused it). Check the typed data and the key.
     error InvalidAttestationSignature(address signer);
+    /// @notice The attestation speaks to an older version of the deal (a change order was applied
+    /// since). The oracle signs again for `currentVersion`.
     error StaleAttestation(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
+    /// @notice The supplier's offer nonce was spent: that offer was accepted or withdrawn. Ask for
+    /// a new offer with another nonce.
     error OfferNonceUsed(address supplier, uint256 nonce);
+    /// @notice The offer is not signed by its supplier (or by its contract wallet), for these exact
+    /// terms, this escrow and chain. Ask the supplier to sign it.
     error InvalidSupplierSignature(address supplier);
+    /// @notice The policy's retention is above 10,000 basis points (100%). Fix the policy.
     error InvalidPolicy();
+    /// @notice Change number `position` of the change order adds a milestone out of order (its
+    /// index must be the deal's milestone count at that point) or past the 64-milestone limit.
     error InvalidChange(uint256 position);
+    /// @notice A change order's increase must arrive whole, and the token delivered less than
+    /// `expected` (a fee-taking token). Such a change order cannot be applied in that token.
     error TopUpShort(uint256 expected, uint256 received);
+    /// @notice Only the deal's current payee (the supplier, or whom it assigned its payouts to) may
+    /// do this. Send from the payee's account.
     error NotPayee(uint256 dealId, address caller);
+    /// @notice Payouts cannot be assigned to the zero address or to the escrow itself. Name another
+    /// address.
     error InvalidPayee();
+    /// @notice The milestone is `status`, which does not allow this (e.g. a change order on a paid
+    /// milestone, a release before its examination). Read {getMilestone} and act on its status.
     error WrongMilestoneStatus(uint256 dealId, uint256 index, MilestoneStatus status);
+    /// @notice Only a live key of the deal's arbiter operator may rule. Send from that key.
     error NotArbiter(uint256 dealId, address caller);
+    /// @notice Too late: the deadline (of a signature, an examination window, a warranty or a
+    /// ruling) was `deadline`. Get a new signature, or use what applies after it.
     error DeadlinePassed(uint256 deadline);
+    /// @notice Too early: this applies only after `deadline` (the end of an examination window, a
+    /// warranty or a ruling period). Wait until then.
     error DeadlineNotPassed(uint256 deadline);
+    /// @notice The arbiter's `toSupplier` is more than the disputed `amount`. Rule at most
+    /// `amount`.
     error SplitTooLarge(uint256 toSupplier, uint256 amount);
+    /// @notice The change order or cancellation is not signed by the other party (`signer`), for
+    /// this escrow and chain. The submitter cannot sign for both sides.
     error InvalidCounterpartySignature(address signer);
+    /// @notice The change order or cancellation was signed for an older version of the deal. Sign
+    /// again for `currentVersion`.
     error StaleDealVersion(uint256 dealId, uint256 signedVersion, uint256 currentVersion);
+    /// @notice `account` is owed nothing: no payout to it was ever deferred, or it withdrew
+    /// already.
     error NothingToWithdraw(address account);
     /// @notice {withdraw} to the zero address or to the escrow itself, where the tokens would
     /// be lost for good. Name another address.

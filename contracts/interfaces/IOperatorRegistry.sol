@@ -39,17 +39,20 @@ interface IOperatorRegistry {
     event OperatorKeyAdded(uint32 indexed operatorId, address indexed key);
     event OperatorKeyRevoked(uint32 indexed operatorId, address indexed key);
 
-    /// @notice The operator id does not exist.
+    /// @notice No operator has this id (ids run from 1 to {operatorCount}). Check the id.
     error UnknownOperator(uint32 operatorId);
-    /// @notice The caller is not the admin of the operator.
+    /// @notice Only the operator's admin manages its keys and profile. Send from the admin.
     error NotOperatorAdmin(uint32 operatorId, address caller);
-    /// @notice The key is the zero address.
+    /// @notice The zero address can never be a key (it is what signature recovery returns for
+    /// garbage). Name a real key.
     error InvalidKey();
-    /// @notice The key is, or was, registered (to this or another operator).
+    /// @notice The key is, or was, registered (to this or another operator): a key serves one
+    /// operator for its whole life. Use a fresh key.
     error KeyAlreadyRegistered(address key, uint32 operatorId);
-    /// @notice The key is not an active key of the operator.
+    /// @notice The key is not a live key of this operator (never added, another's, or already
+    /// revoked). Nothing to revoke.
     error KeyNotActive(uint32 operatorId, address key);
-    /// @notice The new admin is the zero address.
+    /// @notice The admin role cannot go to the zero address. Name a real admin.
     error InvalidAdmin();
     /// @notice The key's consent is not a valid signature by `key` over
     /// {hashKeyConsent}(caller, key, deadline). Ask the key's holder to sign it.

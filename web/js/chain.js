@@ -335,7 +335,8 @@ export function explain(error) {
       parsed = null;
     }
     if (parsed) {
-      const why = REASONS[parsed.name] || "see the contract documentation";
+      // Every error is documented, with what to do, in the repository's docs/errors.md.
+      const why = REASONS[parsed.name] || `see docs/errors.md#${parsed.name} in the escrow's repository`;
       return new UserError(`The escrow refused (${parsed.name}): ${why}. Nothing was changed.`);
     }
   }
