@@ -177,6 +177,7 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         bool ok;
         uint256 size;
         // A staticcall with a gas limit that copies at most one word back (no return bomb).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(0, 0)
             ok := staticcall(ATTESTATION_1271_GAS, signer, add(query, 0x20), mload(query), 0, 0x20)

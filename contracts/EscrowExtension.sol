@@ -21,6 +21,7 @@ contract EscrowExtension is IEscrowExtension, EscrowBase, OperatorRegistry {
     /// @inheritdoc IEscrowExtension
     uint256 public constant DEFAULT_RULING_PERIOD = DEFAULT_RULING_SECONDS;
 
+// solhint-disable-next-line no-empty-blocks
     constructor(IERC20 token_) EscrowBase(token_) {}
 
     // ---------------------------------------------------------------- offers and set-up

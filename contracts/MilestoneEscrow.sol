@@ -71,6 +71,7 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
         // Memory-safe: it works past the free memory pointer and never returns to Solidity.
         // (Without the annotation solc drops its memory guard for the whole contract and
         // inlines far less: createDeal cost ~900 gas more per milestone.)
+// solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, 0, calldatasize())
@@ -370,6 +371,7 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
     {
         if (strict) {
             // Re-throw the encoded custom error unchanged (the same as `revert Error(...)`).
+// solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 revert(add(reason, 0x20), mload(reason))
             }
@@ -457,8 +459,10 @@ contract MilestoneEscrow is IMilestoneEscrow, EscrowBase {
     /// @dev A permit already consumed by someone who saw it in the mempool must not block the
     /// deposit: a failing permit is ignored and the transfer then checks the allowance.
     function _tryPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) private {
+        // Both outcomes are fine: the deposit that follows is what checks the allowance.
+        // solhint-disable-next-line no-empty-blocks
         try IERC20Permit(address(TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {}
-            catch {}
+            catch {} // solhint-disable-line no-empty-blocks
     }
 
     function _fund(uint256 dealId, uint256 amount) private returns (uint96) {
