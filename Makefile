@@ -60,9 +60,12 @@ $(CHROMIUM):
 compile: setup
 	brownie compile
 
-# The whole check, as CI runs it: lint (ruff, slither), then the test suite on anvil.
+# The whole check, as CI runs it: lint (ruff, solhint, slither), then the test suite on anvil,
+# in two worker processes (pytest-xdist as brownie drives it: each worker launches its own
+# anvil on the next port), a test file per worker at a time. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: setup lint
-	brownie test $(TESTS)
+	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(TESTS)
 
 demo: setup
 	brownie run scripts/demo.py --silent
