@@ -6,7 +6,7 @@
 #   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
 #   make fuzz      a long campaign of the stateful model test (tests/contracts/test_stateful.py):
 #                  MODEL_EXAMPLES programs of MODEL_STEPS steps per token (default 500 x 200:
-#                  600,000 steps over the six tokens; `make test` runs 50 x 120); also
+#                  600,000 steps over the six tokens; `make test` runs 60 x 150); also
 #                  MODEL_TOKENS=blocklist,reentrant (a subset), MODEL_SEED=n (replay a run),
 #                  MODEL_SAFE_RULES=1 (the rules whose fixes are under review), e.g.
 #                  make fuzz MODEL_EXAMPLES=2000 MODEL_TOKENS=fee-on-transfer

@@ -28,8 +28,8 @@ Invariants after every step, read in one call (contracts/test/EscrowLens.sol):
     the escrow.
 A failure is shrunk to a minimal program, printed with the chain calls it made.
 
-Budget (environment): MODEL_EXAMPLES programs per token (default 50) of MODEL_STEPS steps
-(default 120), over the tokens in MODEL_TOKENS (default all six, comma-separated), from
+Budget (environment): MODEL_EXAMPLES programs per token (default 60) of MODEL_STEPS steps
+(default 150), over the tokens in MODEL_TOKENS (default all six, comma-separated), from
 MODEL_SEED (default: random; printed on failure). `make fuzz` runs a long campaign.
 """
 
@@ -47,7 +47,7 @@ from model.machine import EscrowModel
 MODEL_TOKENS = {kind: container._name for kind, container in HOSTILE_TOKENS.items()}
 MODEL_TOKENS["reentrant"] = "ReentrantToken"
 
-EVERYDAY_EXAMPLES, EVERYDAY_STEPS = 50, 120  # 6 tokens x 6,000 steps: 36,000 steps
+EVERYDAY_EXAMPLES, EVERYDAY_STEPS = 60, 150  # 6 tokens x 9,000 steps: 54,000 steps
 EXAMPLES = int(os.environ.get("MODEL_EXAMPLES") or EVERYDAY_EXAMPLES)
 STEPS = int(os.environ.get("MODEL_STEPS") or EVERYDAY_STEPS)
 SEED = int(os.environ.get("MODEL_SEED") or random.randrange(2**32))

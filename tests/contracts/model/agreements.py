@@ -8,6 +8,14 @@ signer saw when signing. A change order moves exactly the amounts it names and t
 version pins them, so that is checked always. A cancellation names only `toSupplier` today,
 the buyer getting whatever is held when it is applied: payouts between signing and applying
 change that. Checked with MODEL_SAFE_RULES=1 (today's contract is known to fail it).
+
+When the reviewed fix lands (`Cancellation` gains `toBuyer` and the signer's agreement
+`nonce`, `Amendment` the `nonce`, and `revokeAgreements` bumps it): `Escrow.cancellation` and
+`Escrow.amendment` build the new structs (the model already passes both values);
+`_apply` predicts HeldAmountChanged(deal, toSupplier + toBuyer, held) when what the deal holds
+is no longer what was signed; the model keeps each party's nonce (0 until a revokeAgreements
+rule bumps it) and predicts AgreementRevoked for a signature over an old one; and
+MODEL_SAFE_RULES goes on by default.
 """
 
 from __future__ import annotations
@@ -305,7 +313,7 @@ class AgreementRules(ModelBase):
                 )
             )
 
-    @rule(pick=PICK, fraction=Ints(0, 100), by_supplier=FLAG)
+    @rule(weight=2, pick=PICK, fraction=Ints(0, 100), by_supplier=FLAG)
     def sign_cancellation(self, pick, fraction, by_supplier):
         """Signed now over what the deal holds now, applied later (apply_signed)."""
         deal_id, deal = self._deal(pick, DealStatus.ACTIVE)
@@ -315,8 +323,16 @@ class AgreementRules(ModelBase):
     @rule(weight=2, pick=PICK, by=choice(12))
     def apply_signed(self, pick, by):
         """The other party sends an agreement signed earlier (payouts, changes, time may have
-        happened since)."""
-        if self.signed:
-            s = self.signed[pick % len(self.signed)]
+        happened since): when aimed, one that is still for the deal as it is now."""
+        current = [
+            s
+            for s in self.signed
+            if self.deals[s.deal_id].status == DealStatus.ACTIVE
+            and s.version == self.deals[s.deal_id].version
+            and s.deadline >= self.next_ts
+        ]
+        candidates = current if aimed(pick) and current else self.signed
+        if candidates:
+            s = candidates[(pick >> 2) % len(candidates)]
             self.chain.trace.append(f"applying the {s.describe()}")
             self._apply(s, self._sender(s, by))

@@ -131,9 +131,10 @@ class Chain:
         if timestamp <= self.now:
             raise ValueError(f"time runs forward: {timestamp} <= {self.now}")
         self.rpc.call("evm_mine", timestamp)
-        self.trace.append(f"time -> {timestamp}")
-        self.now = timestamp
-        self.changed = True
+        days, seconds = divmod(timestamp - self.now, 86_400)
+        clock = f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+        self.trace.append(f"time +{days}d {clock} -> {timestamp}")
+        self.now = timestamp  # (nothing the invariants read has changed)
 
     def snapshot(self) -> tuple[str, int]:
         return self.rpc.call("evm_snapshot"), self.now

@@ -9,7 +9,7 @@ from eth_abi import encode
 
 from .abi import Abi, artifact
 from .chain import Chain
-from .escrow import Escrow, Key, Lens, OnChain, Token
+from .escrow import ZERO, Escrow, Key, Lens, OnChain, Token
 from .rpc import Anvil
 
 # Registered in this order in every escrow, so their operator ids are 1, 2, 3, 4.
@@ -93,7 +93,7 @@ class World:
         escrow_address = chain.deploy(
             deployer, artifact("MilestoneEscrow")["bytecode"], encode(["address"], [token_address])
         )
-        names = {**names, escrow_address: "escrow", token_address: "token"}
+        names = {**names, escrow_address: "escrow", token_address: "token", ZERO: "address(0)"}
         escrow = Escrow(escrow_address, Abi(artifact("IEscrow")["abi"]), names, self.chain_id)
         token = Token(token_address, Abi(token_artifact["abi"]), names)
         for name, key in zip(OPERATORS, p.operators, strict=True):
