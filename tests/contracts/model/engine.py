@@ -13,8 +13,8 @@ test needs from hypothesis:
   never refund or dispute and get deep into others;
 - argument generators favour their bounds and small values, where the edge cases are;
 - on a failure it replays shorter and simpler variants (delta debugging over the steps, then
-  each argument towards its simplest value) while the same failure still happens, and reports
-  the minimal program with the chain calls it made;
+  each argument down to the lowest value that still fails, by bisection) while the same
+  failure still happens, and reports the minimal program with the chain calls it made;
 - a run is reproducible from its seed (MODEL_SEED).
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,14 +53,6 @@ class Ints:
         if roll < 0.4:
             return rng.randint(self.lo, min(self.hi, self.lo + 200))
         return rng.randint(self.lo, self.hi)
-
-    def simpler(self, value: int) -> Iterator[int]:
-        """Candidates simpler than `value`, simplest first."""
-        seen = {value}
-        for candidate in (self.lo, self.lo + 1, (self.lo + value) // 2, value - 1):
-            if self.lo <= candidate < value and candidate not in seen:
-                seen.add(candidate)
-                yield candidate
 
 
 def choice(n: int) -> Ints:
@@ -186,7 +178,8 @@ def shrink(
 ) -> Shrunk:
     """The shortest, simplest variant of `steps` that still fails with `failure`'s origin:
     cut after the failing step, drop chunks of steps (halving the chunk size down to one),
-    then lower each argument, until nothing changes or the time budget is spent."""
+    then lower each argument, until nothing changes or the time budget is spent. The first
+    step (the machine's first rule) stays, its arguments lowered too."""
     deadline = time.monotonic() + budget_s
     best = steps[: failure.index + 1]
     best_failure, best_trace = failure, None
@@ -201,6 +194,33 @@ def shrink(
         best, best_failure, best_trace = candidate[: got.index + 1], got, list(machine.trace())
         return True
 
+    def lower(i: int, position: int) -> bool:
+        """Bring argument `position` of step i down to its lowest value that still fails
+        (its bound, else by bisection: the failure usually starts at a threshold)."""
+        step = best[i]
+        name, value = step.args[position]
+        low = specs[step.rule].args[name].lo
+
+        def at(v: int) -> list[Step]:
+            args = list(step.args)
+            args[position] = (name, v)
+            return [*best[:i], Step(step.rule, tuple(args)), *best[i + 1 :]]
+
+        if value == low or time.monotonic() > deadline:
+            return False
+        if attempt(at(low)):
+            return True
+        passes, fails = low, value
+        while fails - passes > 1 and time.monotonic() < deadline:
+            middle = (passes + fails) // 2
+            if attempt(at(middle)):
+                fails = middle
+            else:
+                passes = middle
+            if i >= len(best) or best[i].rule != step.rule:
+                break  # the failure moved earlier: this step is gone
+        return fails < value
+
     changed = True
     while changed and time.monotonic() < deadline:
         changed = False
@@ -212,20 +232,9 @@ def shrink(
                     changed = True
                 i -= size
             size //= 2
-        i = 0
-        while i < len(best) and time.monotonic() < deadline:
-            for position in range(len(best[i].args)):
-                if i >= len(best):
-                    break
-                step = best[i]
-                name, value = step.args[position]
-                for simpler in specs[step.rule].args[name].simpler(value):
-                    args = list(step.args)
-                    args[position] = (name, simpler)
-                    if attempt([*best[:i], Step(step.rule, tuple(args)), *best[i + 1 :]]):
-                        changed = True
-                        break
-            i += 1
+        for i in range(len(best)):
+            for position in range(len(best[i].args) if i < len(best) else 0):
+                changed |= lower(i, position)
     if best_trace is None:  # nothing shorter failed: replay the cut program for its trace
         got, machine = replay(factory, best)
         best_failure, best_trace = got or failure, list(machine.trace())
