@@ -4,6 +4,12 @@
 # so a no-op `make setup` takes well under 2 s.
 #
 #   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
+#   make fuzz      a long campaign of the stateful model test (tests/contracts/test_stateful.py):
+#                  MODEL_EXAMPLES programs of MODEL_STEPS steps per token (default 500 x 200:
+#                  600,000 steps over the six tokens; `make test` runs 60 x 150); also
+#                  MODEL_TOKENS=blocklist,reentrant (a subset), MODEL_SEED=n (replay a run),
+#                  MODEL_SAFE_RULES=1 (the rules whose fixes are under review), e.g.
+#                  make fuzz MODEL_EXAMPLES=2000 MODEL_TOKENS=fee-on-transfer
 #   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
 
 SHELL := /bin/bash
@@ -34,7 +40,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC_STAMP := .solcx/.installed
 
-.PHONY: setup compile test demo bench serve lint lock clean distclean
+.PHONY: setup compile test fuzz demo bench serve lint lock clean distclean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
 
@@ -66,6 +72,14 @@ compile: setup
 TEST_WORKERS ?= 2
 test: setup lint
 	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(TESTS)
+
+# The stateful model test alone, at a campaign's budget (see the header); it prints its
+# throughput and what it reached per token, and a minimal failing program if it finds one.
+MODEL_EXAMPLES ?= 500
+MODEL_STEPS ?= 200
+fuzz: setup
+	MODEL_EXAMPLES=$(MODEL_EXAMPLES) MODEL_STEPS=$(MODEL_STEPS) \
+	  brownie test tests/contracts/test_stateful.py -s
 
 demo: setup
 	brownie run scripts/demo.py --silent
