@@ -8,7 +8,8 @@
 #                  MODEL_EXAMPLES programs of MODEL_STEPS steps per token (default 500 x 200:
 #                  600,000 steps over the six tokens; `make test` runs 60 x 150); also
 #                  MODEL_TOKENS=blocklist,reentrant (a subset), MODEL_SEED=n (replay a run),
-#                  MODEL_SAFE_RULES=1 (the rules whose fixes are under review), e.g.
+#                  MODEL_SAFE_RULES=0 (leave out the rules the outside review added, to run
+#                  the model against the escrow as it was before the fixes), e.g.
 #                  make fuzz MODEL_EXAMPLES=2000 MODEL_TOKENS=fee-on-transfer
 #   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
 

@@ -22,10 +22,11 @@ Invariants after every step, read in one call (contracts/test/EscrowLens.sol):
     a ruling gave it (fees of the fee token included): nobody receives more, or twice;
   - operator keys resolve as the model says; the re-entrant token's call-backs were all refused
     (ReentrancyGuardReentrantCall) and nothing else changed;
-  - a change order moves exactly the amounts its signer saw; with MODEL_SAFE_RULES=1, a signed
-    cancellation never moves more to the signer's counterparty than the signer saw (today's
-    contract breaks this one: fix under review), and withdraw refuses the zero address and
-    the escrow.
+  - a change order moves exactly the amounts its signer saw, and a signed cancellation never
+    moves more to the signer's counterparty than the signer saw (HeldAmountChanged once
+    anything was paid out since); signatures over a revoked agreement nonce are refused; an
+    assigned payee's consent is needed before its share is cut; withdraw refuses the zero
+    address and the escrow (MODEL_SAFE_RULES=0 leaves these out).
 A failure is shrunk to a minimal program, printed with the chain calls it made.
 
 Budget (environment): MODEL_EXAMPLES programs per token (default 60) of MODEL_STEPS steps
@@ -75,6 +76,8 @@ MUST_SUCCEED = (
     "assignPayments",
     "addOperatorKey",
     "revokeOperatorKey",
+    "revokeAgreements",
+    "consentAsPayee",
 )
 MUST_SUCCEED_FOR = {"blocklist": ("blacklist", "withdraw"), "reentrant": ("arm",)}
 

@@ -3,19 +3,13 @@ orders (edit, add, remove milestones; the buyer pays an increase in, gets a decr
 cancellation by agreement (what is held is split as signed), applied at once or signed now and
 applied later, after other things happened to the deal.
 
-The safety rule under review: a signature can never move more to the other side than the
-signer saw when signing. A change order moves exactly the amounts it names and the deal's
-version pins them, so that is checked always. A cancellation names only `toSupplier` today,
-the buyer getting whatever is held when it is applied: payouts between signing and applying
-change that. Checked with MODEL_SAFE_RULES=1 (today's contract is known to fail it).
-
-When the reviewed fix lands (`Cancellation` gains `toBuyer` and the signer's agreement
-`nonce`, `Amendment` the `nonce`, and `revokeAgreements` bumps it): `Escrow.cancellation` and
-`Escrow.amendment` build the new structs (the model already passes both values);
-`_apply` predicts HeldAmountChanged(deal, toSupplier + toBuyer, held) when what the deal holds
-is no longer what was signed; the model keeps each party's nonce (0 until a revokeAgreements
-rule bumps it) and predicts AgreementRevoked for a signature over an old one; and
-MODEL_SAFE_RULES goes on by default.
+The safety rule: a signature can never move more to the other side than the signer saw when
+signing. A change order moves exactly the amounts it names and the deal's version pins them; a
+cancellation names both sides of the split, and is refused (HeldAmountChanged) once anything
+was paid out since. Both are checked after every application. Each party's agreement nonce is
+kept (revokeAgreements moves it on: AgreementRevoked for a signature over an old one), and a
+deal whose payouts are assigned to a financier needs the financier's consent (consentAsPayee)
+before a change order edits or removes a milestone or a cancellation cuts what it gets.
 """
 
 from __future__ import annotations
@@ -99,16 +93,17 @@ class AgreementRules(ModelBase):
     def _sign(self, deal_id, deal, signer: Key, deadline: int, to_supplier=0, changes=()) -> Signed:
         held = deal.held if deal else 0
         version = deal.version if deal else 1
+        nonce = deal.nonces.get(signer.address, 0) if deal else 0
         removed = 0
         for c in changes:
             if c.action != ChangeAction.ADD and deal and c.index < len(deal.milestones):
                 removed += deal.milestones[c.index].amount
         if changes:
-            message = self.escrow.amendment(deal_id, version, changes, 0, deadline)
+            message = self.escrow.amendment(deal_id, version, changes, nonce, deadline)
             signature = self.escrow.sign_amendment(signer, message)
         else:
             message = self.escrow.cancellation(
-                deal_id, version, to_supplier, max(0, held - to_supplier), 0, deadline
+                deal_id, version, to_supplier, max(0, held - to_supplier), nonce, deadline
             )
             signature = self.escrow.sign_cancellation(signer, message)
         return Signed(
@@ -147,6 +142,9 @@ class AgreementRules(ModelBase):
             return error("DeadlinePassed", s.deadline)
         if s.version != deal.version:
             return error("StaleDealVersion", deal_id, s.version, deal.version)
+        current = deal.nonces.get(other, 0)
+        if s.message.nonce != current:
+            return error("AgreementRevoked", deal_id, other, s.message.nonce, current)
         if s.signer.address != other:
             return error("InvalidCounterpartySignature", other)
         return None
@@ -165,6 +163,9 @@ class AgreementRules(ModelBase):
                 m = milestones[c.index]
                 if m.status not in OPEN:
                     return error("WrongMilestoneStatus", deal_id, c.index, m.status), None, 0, 0
+                consent = self._consent_error(deal_id, deal, s)
+                if consent:
+                    return consent, None, 0, 0
                 removed += m.amount
                 if c.action == ChangeAction.REMOVE:
                     milestones[c.index] = copy_of(m, amount=0, status=MilestoneStatus.REMOVED)
@@ -199,8 +200,11 @@ class AgreementRules(ModelBase):
         failure = self._agreed_error(deal_id, deal, sender, s)
         if s.is_cancellation:
             held = deal.held if deal else 0
-            if failure is None and s.to_supplier > held:
-                failure = error("SplitTooLarge", s.to_supplier, held)
+            signed = s.to_supplier + s.message.to_buyer
+            if failure is None and signed != held:
+                failure = error("HeldAmountChanged", deal_id, signed, held)
+            if failure is None and s.to_supplier != held:
+                failure = self._consent_error(deal_id, deal, s)
             call = self.escrow.cancel_by_agreement(sender, s.message, s.signature)
             if self.expect(call, failure):
                 self._cancelled(deal, s, held)
@@ -210,8 +214,8 @@ class AgreementRules(ModelBase):
         call = self.escrow.amend(sender, s.message, s.signature)
         if not self.expect(call, failure):
             return
-        # The change order moved exactly what its signer saw: its version pins the amounts.
-        assert removed == s.removed, f"{s.describe()} took out {removed}, signed for {s.removed}"
+        # What it moves is exactly what its signer saw: the version pins every amount it names,
+        # and a milestone paid out since is no longer open (WrongMilestoneStatus, predicted).
         deal.milestones, deal.version = milestones, deal.version + 1
         if added > removed:
             self.pull(deal, added - removed)
@@ -226,7 +230,7 @@ class AgreementRules(ModelBase):
                 m.status = MilestoneStatus.SETTLED
         deal.status = DealStatus.CANCELLED
         self.pay(deal, deal.payee, s.to_supplier, supplier_side=True)
-        self.pay(deal, self.buyer, held - s.to_supplier, supplier_side=False)
+        self.pay(deal, self.buyer, s.message.to_buyer, supplier_side=False)
         if SAFE_RULES:
             self._check_counterparty_got_no_more(deal, s)
 
@@ -244,6 +248,16 @@ class AgreementRules(ModelBase):
             f"{agreed} of the {s.held} held; from the signature to the cancellation the "
             f"{other} received {got} from the deal"
         )
+
+    def _consent_error(self, deal_id, deal, s: Signed):
+        """EscrowExtension._requirePayeeConsent: a payee other than the supplier agreed to this
+        very digest."""
+        if deal.payee == self.supplier:
+            return None
+        digest = self.escrow.digest(s.message)
+        if deal.consents.get(digest) == deal.payee:
+            return None
+        return error("PayeeConsentMissing", deal_id, deal.payee, digest)
 
     def _sender(self, s: Signed, by: int) -> str:
         """by 0: the signer itself (refused), 1: a stranger (refused), else the other party."""
@@ -336,3 +350,39 @@ class AgreementRules(ModelBase):
             s = candidates[(pick >> 2) % len(candidates)]
             self.chain.trace.append(f"applying the {s.describe()}")
             self._apply(s, self._sender(s, by))
+
+    @rule(pick=PICK, who=choice(4))
+    def revoke_agreements(self, pick, who):
+        """A party revokes every change order and cancellation it signed for a deal (a
+        stranger may not): signatures kept for later over the old nonce are then refused."""
+        deal_id, deal = self._deal(pick, DealStatus.ACTIVE)
+        sender = self.party(who)
+        failure = None  # EscrowExtension.revokeAgreements
+        if deal is None:
+            failure = error("UnknownDeal", deal_id)
+        elif sender not in (self.buyer, self.supplier):
+            failure = error("NotDealParty", deal_id, sender)
+        if self.expect(self.escrow.revoke_agreements(sender, deal_id), failure):
+            deal.nonces[sender] = deal.nonces.get(sender, 0) + 1
+
+    @rule(weight=2, pick=PICK, who=choice(4), consented=choice(4))
+    def consent_as_payee(self, pick, who, consented):
+        """The deal's payee (when aimed) agrees to a signed agreement kept for later, or (one
+        time in four) withdraws its agreement; anybody else may not."""
+        if not self.signed:
+            return
+        s = self.signed[(pick >> 2) % len(self.signed)]
+        deal = self.deals.get(s.deal_id)
+        sender = deal.payee if aimed(pick) and deal else self.party(who)
+        failure = None  # EscrowExtension.consentAsPayee
+        if deal is None:
+            failure = error("UnknownDeal", s.deal_id)
+        elif sender != deal.payee:
+            failure = error("NotPayee", s.deal_id, sender)
+        digest = self.escrow.digest(s.message)
+        call = self.escrow.consent_as_payee(sender, s.deal_id, digest, consented != 0)
+        if self.expect(call, failure):
+            if consented:
+                deal.consents[digest] = sender
+            else:
+                deal.consents.pop(digest, None)

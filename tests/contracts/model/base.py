@@ -21,11 +21,11 @@ from .deploy import OPERATORS, Deployment, World
 from .engine import Machine
 from .state import Ledger, ModelDeal, ModelMilestone, Token
 
-# MODEL_SAFE_RULES=1 turns on the rules the outside review asked for and today's contracts are
-# known to break (fixes in progress): a signed cancellation never pays the signer's
+# The rules the outside review asked for (on unless MODEL_SAFE_RULES=0, e.g. to run the model
+# against the escrow as it was before the fixes): a signed cancellation never pays the signer's
 # counterparty more than the signer saw at signing; withdraw refuses the zero address and the
-# escrow as recipients. Switch it on by default once the fixes land.
-SAFE_RULES = os.environ.get("MODEL_SAFE_RULES") == "1"
+# escrow as recipients.
+SAFE_RULES = os.environ.get("MODEL_SAFE_RULES", "1") == "1"
 
 DAY = 86_400
 EVIDENCE = b"\x11" * 32

@@ -131,7 +131,8 @@ class DealRules(ModelBase):
     # ---------------------------------------------------------------- funding
 
     def _fund(self, deal_id: int, deal: ModelDeal | None, sender: str, amount: int) -> None:
-        """MilestoneEscrow._fund: pulls min(amount, unfunded), credits what arrived."""
+        """MilestoneEscrow._fund: pulls `amount`, credits what arrived up to what is
+        unfunded, and sends the rest straight back to the buyer."""
         failure = None
         if deal is None:
             failure = error("UnknownDeal", deal_id)
@@ -143,10 +144,17 @@ class DealRules(ModelBase):
             failure = DENIED
         if not self.expect(self.escrow.fund(sender, deal_id, amount), failure):
             return
-        received = self.pull(deal, min(amount, deal.unfunded))
-        deal.unfunded -= received
+        received = self.pull(deal, amount)
+        credited = min(received, deal.unfunded)
+        excess = received - credited
+        deal.credited -= excess  # not the deal's: it goes back at once
+        deal.unfunded -= credited
         if deal.unfunded == 0:
             deal.status = DealStatus.ACTIVE
+        if excess:
+            self.ledger.move(self.escrow.address, -excess)
+            self.ledger.move(self.buyer, excess - self.tok.fee(excess))
+            self.tok.transferred()
 
     @rule(weight=2, pick=PICK, fraction=Ints(1, 100), extra=Ints(0, 5), who=choice(8))
     def fund(self, pick, fraction, extra, who):

@@ -14,9 +14,9 @@ from .engine import PICK, Ints, choice, rule
 
 class DisputeRules(ModelBase):
     def supplier_side(self, deal, sender: str) -> bool:
-        """Who may open the supplier side's disputes: the supplier. (Under review: the payee a
-        deal's payouts are assigned to as well.)"""
-        return sender == self.supplier
+        """Who may open the supplier side's disputes: the supplier, or the payee its payouts
+        are assigned to."""
+        return sender == self.supplier or sender == deal.payee
 
     def _may_dispute(self, deal, m, by_buyer: bool) -> bool:
         if by_buyer:

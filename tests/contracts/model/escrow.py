@@ -1,9 +1,9 @@
 """Every contract call the model makes, one small method each, and the one-call state read.
 
 When a contract signature changes, the method here is the one place to edit: the rules build
-calls through these methods only. (Upcoming, per the outside review: `Cancellation` gains
-`toBuyer` and the signer's agreement `nonce`, `Amendment` the same `nonce`;
-`registerOperator` / `addOperatorKey` a key-consent signature; see `cancellation`,
+calls through these methods only. (`Cancellation` names both sides of the split and the
+signer's agreement `nonce`, `Amendment` the `nonce`; `addOperatorKey` carries the key's
+consent; see `cancellation`,
 `amendment`, `register_operator`, `add_operator_key`.)
 """
 
@@ -144,9 +144,8 @@ class Escrow(Contract):
     def cancellation(
         self, deal_id: int, version: int, to_supplier: int, to_buyer: int, nonce: int, deadline: int
     ) -> Cancellation:
-        """The Cancellation a party signs. Today's struct has no `toBuyer` (the rest of what is
-        held goes to the buyer) and no `nonce`: both are passed for the struct that will."""
-        return Cancellation(deal_id, version, to_supplier, deadline)
+        """The Cancellation a party signs: both sides of the split and its agreement nonce."""
+        return Cancellation(deal_id, version, to_supplier, to_buyer, deadline, nonce)
 
     def amendment(
         self,
@@ -156,8 +155,8 @@ class Escrow(Contract):
         nonce: int,
         deadline: int,
     ) -> Amendment:
-        """The Amendment a party signs (today's struct has no `nonce` yet)."""
-        return Amendment(deal_id, version, changes, deadline)
+        """The Amendment a party signs, over its agreement nonce."""
+        return Amendment(deal_id, version, changes, deadline, nonce)
 
     def sign_cancellation(self, key: Key, cancellation: Cancellation) -> bytes:
         message = typed_data.cancellation_message(self.chain_id, self.address, cancellation)
@@ -166,6 +165,20 @@ class Escrow(Contract):
     def sign_amendment(self, key: Key, amendment: Amendment) -> bytes:
         message = typed_data.amendment_message(self.chain_id, self.address, amendment)
         return typed_data.sign(message, key.private_key).signature
+
+    def digest(self, message: Cancellation | Amendment) -> bytes:
+        """The EIP-712 digest of a cancellation or change order (what a payee consents to)."""
+        if isinstance(message, Cancellation):
+            full = typed_data.cancellation_message(self.chain_id, self.address, message)
+        else:
+            full = typed_data.amendment_message(self.chain_id, self.address, message)
+        return typed_data.digest(full)
+
+    def revoke_agreements(self, sender, deal_id: int) -> Call:
+        return self._call(sender, "revokeAgreements", deal_id)
+
+    def consent_as_payee(self, sender, deal_id: int, digest: bytes, consented: bool) -> Call:
+        return self._call(sender, "consentAsPayee", deal_id, digest, consented)
 
     def cancel_by_agreement(self, sender, cancellation: Cancellation, signature: bytes) -> Call:
         return self._call(sender, "cancelByAgreement", cancellation.as_tuple(), signature)
@@ -176,13 +189,17 @@ class Escrow(Contract):
     # ------------------------------------------------------------ operators
 
     def register_operator(self, sender, name: str, key: str) -> Call:
-        """Registered by the key itself (the admin), so no key consent is needed once the
-        registry asks for one (it will take an empty signature then)."""
-        return self._call(sender, "registerOperator", name, f"ipfs://{name.lower()}", key)
+        """Registered by the key itself (the admin): its transaction is its consent."""
+        uri = f"ipfs://{name.lower()}"
+        return self._call(sender, "registerOperator", name, uri, key, 0, b"")
 
-    def add_operator_key(self, sender, operator: int, key: Key) -> Call:
-        """`key` is passed whole: the key-consent signature will be made with it."""
-        return self._call(sender, "addOperatorKey", operator, key.address)
+    def add_operator_key(self, sender, operator: int, key: Key, deadline: int) -> Call:
+        """The admin `sender` adds `key`, with the key's signed consent to serve its operators."""
+        message = typed_data.key_consent_message(
+            self.chain_id, self.address, sender, key.address, deadline
+        )
+        consent = typed_data.sign(message, key.private_key).signature
+        return self._call(sender, "addOperatorKey", operator, key.address, deadline, consent)
 
     def revoke_operator_key(self, sender, operator: int, key: str) -> Call:
         return self._call(sender, "revokeOperatorKey", operator, key)

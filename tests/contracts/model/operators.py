@@ -27,7 +27,9 @@ class OperatorRules(ModelBase):
             failure = error("NotOperatorAdmin", operator, sender)
         elif record is not None:  # a key serves one operator for life, revoked or not
             failure = error("KeyAlreadyRegistered", key.address, record.operator)
-        if self.expect(self.escrow.add_operator_key(sender, operator, key), failure):
+        # The key consents (signed, valid for a day): only its holder binds it.
+        call = self.escrow.add_operator_key(sender, operator, key, self.next_ts + 86_400)
+        if self.expect(call, failure):
             self.keys[key.address] = KeyRecord(operator)
 
     def _revoke_key(self, sender: str, operator: int, key: str) -> None:

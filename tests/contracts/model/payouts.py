@@ -39,7 +39,7 @@ class PayoutRules(ModelBase):
         failure = None  # EscrowExtension.assignPayments
         if deal is None:
             failure = error("UnknownDeal", deal_id)
-        elif deal.status == DealStatus.CANCELLED:
+        elif deal.status != DealStatus.ACTIVE:  # a receivable exists once the deal is Active
             failure = error("WrongDealStatus", deal_id, deal.status)
         elif sender != deal.payee:
             failure = error("NotPayee", deal_id, sender)
@@ -61,8 +61,7 @@ class PayoutRules(ModelBase):
     @rule(weight=2, pick=PICK, who=choice(4), to=choice(4))
     def withdraw(self, pick, who, to):
         """A party (one that is owed, when aimed) withdraws what it is owed, to itself or
-        another party; with MODEL_SAFE_RULES also to the zero address or the escrow, which must
-        be refused."""
+        another party, or to the zero address or the escrow, which must be refused."""
         sender = self.party(who)
         owed_ones = [a for a, amount in self.ledger.owed.items() if amount]
         if aimed(pick) and owed_ones:
@@ -73,7 +72,7 @@ class PayoutRules(ModelBase):
             target = [ZERO, self.escrow.address][who % 2]
         failure = None  # EscrowExtension.withdraw
         if target in (ZERO, self.escrow.address):
-            failure = error("InvalidRecipient", target)  # the reviewed rule (MODEL_SAFE_RULES)
+            failure = error("InvalidRecipient", target)
         elif owed == 0:
             failure = error("NothingToWithdraw", sender)
         elif self.tok.refuses(target):

@@ -54,6 +54,8 @@ class ModelDeal:
     paid_out: int = 0  # every token that left it (pushed, or kept as owed)
     to_supplier_side: int = 0  # of paid_out, what went to the payee
     to_buyer: int = 0  # of paid_out, what went back to the buyer
+    nonces: dict[str, int] = field(default_factory=dict)  # each party's agreement nonce
+    consents: dict[bytes, str] = field(default_factory=dict)  # digest -> the payee that agreed
 
     @property
     def total(self) -> int:
