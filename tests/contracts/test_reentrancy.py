@@ -23,9 +23,9 @@ GUARD_ERROR = brownie.web3.keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
 @pytest.fixture
 def hooked(deployer, inspector, carrier, customs, arbiter):
-    from brownie import ReentrantHookToken
+    from brownie import ReentrantToken
 
-    token = ReentrantHookToken.deploy({"from": deployer})
+    token = ReentrantToken.deploy({"from": deployer})
     escrow = deploy_escrow(token, deployer)
     ops = register_operators(escrow, inspector, carrier, customs, arbiter)
     return token, escrow, ops
@@ -42,16 +42,22 @@ def _deal(hooked, buyer, supplier, amounts, policy=None):
     return deal_id, total
 
 
-def _arm(token, escrow, call: str, *args):
-    """The next transfer calls `escrow.<call>(*args)` from the token."""
+def _arm(token, escrow, call: str, *args) -> int:
+    """From now on every transfer first calls `escrow.<call>(*args)` from the token. Returns
+    how many call-backs had been refused before."""
     data = getattr(escrow, call).encode_input(*args)
-    token.setHook(escrow, data, {"from": brownie.accounts[0]})
+    token.arm(escrow, data, {"from": brownie.accounts[0]})
+    return token.refused()
 
 
-def _refused(token) -> None:
-    assert token.hookCalled()
-    assert not token.hookSucceeded()
-    assert bytes(token.hookReturn())[:4] == GUARD_ERROR
+def _refused(token, before: int) -> None:
+    """Every call-back since arming was refused by the guard (at least one was made); then
+    disarm."""
+    reentered, refused, last = token.hookStats()
+    assert reentered == 0
+    assert refused > before
+    assert bytes(last)[:4] == GUARD_ERROR
+    token.arm(brownie.ZERO_ADDRESS, b"", {"from": brownie.accounts[0]})
 
 
 # Re-entry targets: a guarded function of each half (the arguments never matter: the guard is
@@ -64,9 +70,9 @@ INTO_EXTENSION = ("withdraw", "0x000000000000000000000000000000000000dEaD")
 def test_funding_cannot_be_reentered(hooked, buyer, supplier, target):
     token, escrow, _ = hooked
     deal_id, total = _deal(hooked, buyer, supplier, [300 * UNIT, 700 * UNIT])
-    _arm(token, escrow, *target)
+    before = _arm(token, escrow, *target)
     escrow.fund(deal_id, total, {"from": buyer})
-    _refused(token)
+    _refused(token, before)
     assert escrow.getDeal(deal_id)["status"] == DealStatus.ACTIVE
     assert token.balanceOf(escrow) == total
 
@@ -76,9 +82,9 @@ def test_a_release_cannot_be_reentered(hooked, buyer, supplier, inspector, targe
     token, escrow, _ = hooked
     deal_id, total = _deal(hooked, buyer, supplier, [300 * UNIT, 700 * UNIT])
     escrow.fund(deal_id, total, {"from": buyer})
-    _arm(token, escrow, *target)
+    before = _arm(token, escrow, *target)
     escrow.attest(deal_id, 1, EVIDENCE, {"from": inspector})
-    _refused(token)
+    _refused(token, before)
     assert token.balanceOf(supplier) == 700 * UNIT
     assert token.balanceOf(escrow) == 300 * UNIT
 
@@ -88,9 +94,9 @@ def test_a_refund_cannot_be_reentered(hooked, buyer, supplier):
     deal_id, total = _deal(hooked, buyer, supplier, [300 * UNIT])
     escrow.fund(deal_id, total, {"from": buyer})
     brownie.chain.sleep(11 * DAY)
-    _arm(token, escrow, "fund", deal_id, 1)
+    before = _arm(token, escrow, "fund", deal_id, 1)
     escrow.refund(deal_id, 0, {"from": buyer})
-    _refused(token)
+    _refused(token, before)
     assert token.balanceOf(buyer) == 300 * UNIT
     assert token.balanceOf(escrow) == 0
 
@@ -105,22 +111,22 @@ def test_the_extensions_payouts_cannot_be_reentered(hooked, buyer, supplier, ins
     for index in range(3):
         escrow.attest(deal_id, index, EVIDENCE, {"from": inspector})  # Examining
 
-    _arm(token, escrow, *INTO_CORE)
+    before = _arm(token, escrow, *INTO_CORE)
     escrow.waiveExamination(deal_id, 0, {"from": buyer})  # 90 paid, 10 held back
-    _refused(token)
+    _refused(token, before)
     escrow.openDispute(deal_id, 1, {"from": buyer})
-    _arm(token, escrow, *INTO_CORE)
+    before = _arm(token, escrow, *INTO_CORE)
     escrow.rule(deal_id, 1, 60 * UNIT, {"from": arbiter})  # 60 / 40
-    _refused(token)
+    _refused(token, before)
     brownie.chain.sleep(2 * DAY + 1)
-    _arm(token, escrow, *INTO_CORE)
+    before = _arm(token, escrow, *INTO_CORE)
     escrow.release(deal_id, 2, {"from": buyer})  # 90 paid, 10 held back
-    _refused(token)
+    _refused(token, before)
     brownie.chain.sleep(5 * DAY + 1)
     brownie.chain.mine()
-    _arm(token, escrow, *INTO_CORE)
+    before = _arm(token, escrow, *INTO_CORE)
     escrow.releaseRetention(deal_id, 0, {"from": buyer})
-    _refused(token)
+    _refused(token, before)
     assert token.balanceOf(supplier) == (90 + 60 + 90 + 10) * UNIT
 
     # Left: M2's holdback (10) and M3 (100).
@@ -129,9 +135,9 @@ def test_the_extensions_payouts_cannot_be_reentered(hooked, buyer, supplier, ins
     c = Cancellation(deal_id, 1, 50 * UNIT, held - 50 * UNIT, now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     signature = typed_data.sign(message, supplier.private_key).signature
-    _arm(token, escrow, *INTO_CORE)
+    before = _arm(token, escrow, *INTO_CORE)
     escrow.cancelByAgreement(c.as_tuple(), signature, {"from": buyer})
-    _refused(token)
+    _refused(token, before)
     assert token.balanceOf(supplier) == 300 * UNIT
     assert token.balanceOf(buyer) == (40 + 60) * UNIT
     assert token.balanceOf(escrow) == 0
