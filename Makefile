@@ -70,6 +70,7 @@ demo: setup
 bench: setup
 	brownie run scripts/bench.py --silent
 	brownie run scripts/bench_uploads.py --silent
+	brownie run scripts/bench_indexer.py --silent
 
 # The evidence service on 127.0.0.1:8000 (OpenAPI at /docs), against a local anvil.
 serve: setup
