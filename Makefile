@@ -3,8 +3,9 @@
 # chromium for the web page tests); each set-up step runs again only when its inputs change,
 # so a no-op `make setup` takes well under 2 s.
 #
-#   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
+#   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | fuzz | lint | clean
 #   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
+#   make lock-fuzz re-resolve requirements-fuzz.lock (schemathesis, in its own venv)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,6 +14,9 @@ SHELL := /bin/bash
 
 PYTHON ?= python3.11
 VENV := .venv
+# schemathesis (the API fuzzer) cannot share .venv: it needs hypothesis >= 6.130 and brownie
+# pins 6.27.3. Its own venv, from its own lock; the tests run its CLI against a live service.
+FUZZ_VENV := .venv-fuzz
 TESTS ?=
 
 # Tools come from the venv and node_modules (anvil, which brownie's `development` network
@@ -31,12 +35,13 @@ export CHROMIUM
 
 # Stamps live inside what they describe, so deleting .venv, node_modules or .solcx resets them.
 PY_STAMP := $(VENV)/.installed
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC_STAMP := .solcx/.installed
 
-.PHONY: setup compile test demo bench serve lint lock clean distclean
+.PHONY: setup compile test demo bench fuzz serve lint lock lock-fuzz clean distclean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
+setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
@@ -44,6 +49,14 @@ $(VENV)/bin/python:
 
 $(PY_STAMP): requirements.lock pyproject.toml tools/sync-venv.sh | $(VENV)/bin/python
 	tools/sync-venv.sh $(VENV)
+	touch $@
+
+# Made anew whenever its lock changes: exactly the locked versions, nothing left over.
+$(FUZZ_STAMP): requirements-fuzz.lock
+	rm -rf $(FUZZ_VENV)
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip --disable-pip-version-check install -qq --no-deps -r requirements-fuzz.lock
+	$(FUZZ_VENV)/bin/python -m pip --disable-pip-version-check check
 	touch $@
 
 $(NODE_STAMP): package-lock.json package.json
@@ -72,6 +85,15 @@ bench: setup
 	brownie run scripts/bench_uploads.py --silent
 	brownie run scripts/bench_indexer.py --silent
 
+# A deeper schemathesis run than the everyday one in `make test` (FUZZ_SECONDS, default 600,
+# instead of 60): every route of the live service on anvil, failing on any 5xx, any answer
+# the OpenAPI document does not describe.
+# A new seed each time (`make test` keeps seed 12); schemathesis prints it to replay a run.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) brownie test tests/service/test_fuzz_api.py -s
+
 # The evidence service on 127.0.0.1:8000 (OpenAPI at /docs), against a local anvil.
 serve: setup
 	brownie compile >/dev/null
@@ -85,9 +107,12 @@ lint: setup
 lock:
 	tools/lock-python.sh
 
+lock-fuzz:
+	tools/lock-fuzz.sh
+
 clean:
-	rm -rf build reports .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf build reports .pytest_cache .hypothesis .ruff_cache .mypy_cache schemathesis-report
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules .solcx
+	rm -rf $(VENV) $(FUZZ_VENV) node_modules .solcx
