@@ -15,7 +15,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    configure_mappers,
+    mapped_column,
+    sessionmaker,
+)
 
 
 def utcnow() -> datetime:
@@ -201,6 +208,7 @@ def make_sessionmaker(url: str) -> sessionmaker[Session]:
 
     Base.metadata.create_all(engine)
     _unique_intake_per_signer(engine)
+    configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -18,12 +18,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 from eth_abi import decode
 from eth_abi.grammar import parse
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
-from sqlalchemy import select
+from sqlalchemy import JSON, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain import Chain, RangeRefused
@@ -468,7 +469,7 @@ def _insert_many(db: Session, table, rows: list[dict]) -> None:
         f"INSERT INTO {q(table.__tablename__)} ({', '.join(q(c) for c in columns)}) "
         f"VALUES ({', '.join(marks)})"
     )
-    _execute_many(db, sql, columns, rows)
+    _execute_many(db, table, sql, columns, rows)
 
 
 def _update_many(db: Session, table, rows: list[dict]) -> None:
@@ -481,9 +482,8 @@ def _update_many(db: Session, table, rows: list[dict]) -> None:
     marks = dict(zip(columns, _marks(db, columns), strict=True))
     assignments = ", ".join(f"{q(c)} = {marks[c]}" for c in columns if c not in keys)
     match = " AND ".join(f"{q(c)} = {marks[c]}" for c in keys)
-    _execute_many(
-        db, f"UPDATE {q(table.__tablename__)} SET {assignments} WHERE {match}", columns, rows
-    )
+    sql = f"UPDATE {q(table.__tablename__)} SET {assignments} WHERE {match}"
+    _execute_many(db, table, sql, columns, rows)
 
 
 def _marks(db: Session, columns: list[str]) -> list[str]:
@@ -498,20 +498,19 @@ def _marks(db: Session, columns: list[str]) -> list[str]:
     }[style]
 
 
-def _execute_many(db: Session, sql: str, columns: list[str], rows: list[dict]) -> None:
-    named = db.get_bind().dialect.paramstyle in ("named", "pyformat")
-    params = [
-        {c: _column_value(r[c]) for c in columns}
-        if named
-        else tuple(_column_value(r[c]) for c in columns)
-        for r in rows
-    ]
+def _execute_many(db: Session, table, sql: str, columns: list[str], rows: list[dict]) -> None:
+    """What a JSON column holds goes as JSON text (as SQLAlchemy's JSON type writes it)."""
+    encoded = [i for i, c in enumerate(columns) if isinstance(table.__table__.c[c].type, JSON)]
+    get = itemgetter(*columns)
+    params = []
+    for row in rows:
+        values = list(get(row))
+        for i in encoded:
+            values[i] = json.dumps(values[i])
+        params.append(tuple(values))
+    if db.get_bind().dialect.paramstyle in ("named", "pyformat"):
+        params = [dict(zip(columns, values, strict=True)) for values in params]
     db.connection().exec_driver_sql(sql, params)
-
-
-def _column_value(value):
-    """What a JSON column holds is stored as JSON text (as SQLAlchemy's JSON type stores it)."""
-    return json.dumps(value) if type(value) in (list, dict) else value
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
