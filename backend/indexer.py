@@ -7,28 +7,24 @@ Only blocks at least `confirmations` deep are read, so a short reorg at the head
 indexed. Run it with `python -m backend.indexer` (loops) or call `Indexer.sync()`.
 
 Fast: one eth_getLogs over up to `batch_blocks` blocks (halved while the node refuses the
-range), the raw logs decoded with eth-abi from the ABI (no per-log web3 formatting), the rows
-a batch touches read in a few queries, the events and verdicts written with bulk inserts,
-one commit per batch; no database connection is held while the RPC is asked for logs.
+range), the raw logs decoded by backend/event_logs.py, the rows a batch touches read in a few
+queries and written with one bulk statement per table (backend/bulk_sql.py), one commit per
+batch; no database connection is held while the RPC is asked for logs.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from operator import itemgetter
 
-from eth_abi import decode
-from eth_abi.grammar import parse
-from eth_utils import event_abi_to_log_topic, to_checksum_address
-from eth_utils.abi import collapse_if_tuple
-from sqlalchemy import JSON, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.bulk_sql import insert_many, update_many
 from backend.chain import Chain, RangeRefused
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
+from backend.event_logs import Log, decode_logs, decoders
 from backend.terms import ChangeAction, DealStatus, Milestone, MilestoneStatus
 
 BATCH_BLOCKS = 10_000
@@ -49,11 +45,7 @@ class Indexer:
         self.confirmations = confirmations
         self.start_block = start_block
         self.batch_blocks = batch_blocks
-        self._events = {
-            "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): EventDecoder(e)
-            for e in chain.escrow.abi
-            if e["type"] == "event"
-        }
+        self._decoders = decoders(chain.escrow.abi)
 
     def sync(self, until_block: int | None = None) -> int:
         """Index every confirmed block not indexed yet (up to `until_block` if given).
@@ -79,7 +71,7 @@ class Indexer:
                 cursor = self._cursor(db)
                 if cursor.next_block != first:  # another indexer committed this range
                     continue
-                applied += _Batch(db, first, end).apply(self._decoded(logs))
+                applied += _Batch(db, first, end).apply(decode_logs(self._decoders, logs))
                 cursor.next_block = end + 1
 
     def _cursor(self, db: Session) -> IndexerCursor:
@@ -88,114 +80,6 @@ class Indexer:
             cursor = IndexerCursor(escrow=self.chain.escrow_address, next_block=self.start_block)
             db.add(cursor)
         return cursor
-
-    def _decoded(self, logs: list[dict]) -> list[Log]:
-        out = []
-        for log in logs:
-            event = self._events.get(log["topics"][0]) if log["topics"] else None
-            if event is None or log.get("removed"):
-                continue
-            out.append(
-                Log(
-                    block=int(log["blockNumber"], 16),
-                    tx_hash=log["transactionHash"],
-                    log_index=int(log["logIndex"], 16),
-                    name=event.name,
-                    args=event.decode(log["topics"], log["data"]),
-                )
-            )
-        return out
-
-
-class Log:
-    """One decoded escrow event."""
-
-    __slots__ = ("block", "tx_hash", "log_index", "name", "args")
-
-    def __init__(self, block: int, tx_hash: str, log_index: int, name: str, args: dict):
-        self.block, self.tx_hash, self.log_index = block, tx_hash, log_index
-        self.name, self.args = name, args
-
-
-class EventDecoder:
-    """Decodes one event's raw log into {argument name: value} in ABI order, as web3's
-    `process_log` would: addresses checksummed, structs as dicts by component name, bytes as
-    bytes; an indexed dynamic value (never used by the escrow) stays its topic hash. Words of
-    static elementary types (all but a few of the escrow's arguments) are read directly;
-    the rest goes through eth-abi."""
-
-    def __init__(self, abi: dict):
-        self.name = abi["name"]
-        self._names = [i["name"] for i in abi["inputs"]]
-        self._topics = [(i["name"], _topic_reader(i)) for i in abi["inputs"] if i["indexed"]]
-        self._data = [i for i in abi["inputs"] if not i["indexed"]]
-        self._data_types = [collapse_if_tuple(i) for i in self._data]
-        readers = [(i["name"], _word_reader(i)) for i in self._data]
-        self._words = readers if all(read for _, read in readers) else None
-
-    def decode(self, topics: list[str], data: str) -> dict:
-        values = {}
-        for (name, read), topic in zip(self._topics, topics[1:], strict=True):
-            values[name] = read(bytes.fromhex(topic[2:]))
-        raw = bytes.fromhex(data[2:])
-        if self._words is not None:
-            for n, (name, read) in enumerate(self._words):
-                values[name] = read(raw[32 * n : 32 * n + 32])
-        else:
-            for item, value in zip(self._data, decode(self._data_types, raw), strict=True):
-                values[item["name"]] = _named(item, value)
-        return {name: values[name] for name in self._names}
-
-
-_CHECKSUMS: dict[str, str] = {}
-
-
-def _uint(word: bytes) -> int:
-    return int.from_bytes(word, "big")
-
-
-def _address(word: bytes) -> str:
-    key = word[12:].hex()
-    if key not in _CHECKSUMS:
-        _CHECKSUMS[key] = to_checksum_address("0x" + key)
-    return _CHECKSUMS[key]
-
-
-def _word_reader(item: dict) -> Callable[[bytes], object] | None:
-    """How to read one ABI word of this static elementary type, or None for any other type."""
-    kind = item["type"]
-    if kind.startswith("uint") and kind[4:].isdigit():
-        return _uint
-    if kind == "address":
-        return _address
-    if kind == "bool":
-        return lambda word: word[-1] == 1
-    if kind == "bytes32":
-        return bytes
-    return None
-
-
-def _topic_reader(item: dict) -> Callable[[bytes], object]:
-    read = _word_reader(item)
-    if read is not None:
-        return read
-    kind = collapse_if_tuple(item)
-    if parse(kind).is_dynamic:
-        return bytes  # the topic is the value's keccak hash
-    return lambda topic: _named(item, decode([kind], topic)[0])
-
-
-def _named(item: dict, value):
-    """eth-abi's value as web3 gives it: checksummed addresses, structs by component name."""
-    kind = item["type"]
-    if kind == "address":
-        return _address(bytes.fromhex(value[2:]).rjust(32, b"\0"))
-    if kind == "tuple":
-        return {c["name"]: _named(c, v) for c, v in zip(item["components"], value, strict=True)}
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_named(inner, v) for v in value]
-    return value
 
 
 class _Batch:
@@ -242,8 +126,8 @@ class _Batch:
             known = deal_id is None or log.name == "DealCreated" or deal_id in self.deals
             if handler is not None and known:
                 handler(self, log)
-        _insert_many(self.db, ChainEvent, events)
-        _insert_many(self.db, VerdictRow, self.verdicts)
+        insert_many(self.db, ChainEvent, events)
+        insert_many(self.db, VerdictRow, self.verdicts)
         self._write(DealRow, {(d,): row for d, row in self.deals.items()})
         self._write(
             MilestoneRow,
@@ -272,8 +156,8 @@ class _Batch:
             for key, row in rows.items()
             if (table, key) in self._loaded and tuple(row.values()) != self._loaded[(table, key)]
         ]
-        _insert_many(self.db, table, new)
-        _update_many(self.db, table, changed)
+        insert_many(self.db, table, new)
+        update_many(self.db, table, changed)
 
     def milestone(self, a: dict) -> dict:
         return self.milestones[a["dealId"]][a["index"]]
@@ -455,62 +339,6 @@ def _milestone_row(deal_id: int, index: int, m: Milestone) -> dict:
 
 
 FINAL_STATUSES = {"Released", "Refunded", "Settled", "Removed"}
-
-
-def _insert_many(db: Session, table, rows: list[dict]) -> None:
-    """`rows` (dicts of the same columns) in one executemany of the driver: SQLAlchemy's
-    parameter processing of each row costs several times SQLite's insert of it."""
-    if not rows:
-        return
-    q = db.get_bind().dialect.identifier_preparer.quote
-    columns = list(rows[0])
-    marks = _marks(db, columns)
-    sql = (
-        f"INSERT INTO {q(table.__tablename__)} ({', '.join(q(c) for c in columns)}) "
-        f"VALUES ({', '.join(marks)})"
-    )
-    _execute_many(db, table, sql, columns, rows)
-
-
-def _update_many(db: Session, table, rows: list[dict]) -> None:
-    """`rows` (dicts of every column) written over the rows with the same primary key."""
-    if not rows:
-        return
-    q = db.get_bind().dialect.identifier_preparer.quote
-    keys = [c.name for c in table.__table__.primary_key]
-    columns = [c for c in rows[0] if c not in keys] + keys
-    marks = dict(zip(columns, _marks(db, columns), strict=True))
-    assignments = ", ".join(f"{q(c)} = {marks[c]}" for c in columns if c not in keys)
-    match = " AND ".join(f"{q(c)} = {marks[c]}" for c in keys)
-    sql = f"UPDATE {q(table.__tablename__)} SET {assignments} WHERE {match}"
-    _execute_many(db, table, sql, columns, rows)
-
-
-def _marks(db: Session, columns: list[str]) -> list[str]:
-    """The driver's placeholders for `columns`, in order (the five styles of PEP 249)."""
-    style = db.get_bind().dialect.paramstyle
-    return {
-        "qmark": ["?"] * len(columns),
-        "format": ["%s"] * len(columns),
-        "numeric": [f":{n + 1}" for n in range(len(columns))],
-        "named": [f":{c}" for c in columns],
-        "pyformat": [f"%({c})s" for c in columns],
-    }[style]
-
-
-def _execute_many(db: Session, table, sql: str, columns: list[str], rows: list[dict]) -> None:
-    """What a JSON column holds goes as JSON text (as SQLAlchemy's JSON type writes it)."""
-    encoded = [i for i, c in enumerate(columns) if isinstance(table.__table__.c[c].type, JSON)]
-    get = itemgetter(*columns)
-    params = []
-    for row in rows:
-        values = list(get(row))
-        for i in encoded:
-            values[i] = json.dumps(values[i])
-        params.append(tuple(values))
-    if db.get_bind().dialect.paramstyle in ("named", "pyformat"):
-        params = [dict(zip(columns, values, strict=True)) for values in params]
-    db.connection().exec_driver_sql(sql, params)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
