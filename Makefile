@@ -3,7 +3,7 @@
 # chromium for the web page tests); each set-up step runs again only when its inputs change,
 # so a no-op `make setup` takes well under 2 s.
 #
-#   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | lint | clean
+#   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | fuzz | lint | clean
 #   make fuzz      a long campaign of the stateful model test (tests/contracts/test_stateful.py):
 #                  MODEL_EXAMPLES programs of MODEL_STEPS steps per token (default 500 x 200:
 #                  600,000 steps over the six tokens; `make test` runs 60 x 150); also
@@ -12,6 +12,7 @@
 #                  the model against the escrow as it was before the fixes), e.g.
 #                  make fuzz MODEL_EXAMPLES=2000 MODEL_TOKENS=fee-on-transfer
 #   make lock      re-resolve requirements.lock after editing pyproject.toml's dependencies
+#   make lock-fuzz re-resolve requirements-fuzz.lock (schemathesis, in its own venv)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,6 +21,9 @@ SHELL := /bin/bash
 
 PYTHON ?= python3.11
 VENV := .venv
+# schemathesis (the API fuzzer) cannot share .venv: it needs hypothesis >= 6.130 and brownie
+# pins 6.27.3. Its own venv, from its own lock; the tests run its CLI against a live service.
+FUZZ_VENV := .venv-fuzz
 TESTS ?=
 
 # Tools come from the venv and node_modules (anvil, which brownie's `development` network
@@ -38,12 +42,13 @@ export CHROMIUM
 
 # Stamps live inside what they describe, so deleting .venv, node_modules or .solcx resets them.
 PY_STAMP := $(VENV)/.installed
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC_STAMP := .solcx/.installed
 
-.PHONY: setup compile test fuzz demo bench serve lint lock clean distclean
+.PHONY: setup compile test demo bench fuzz serve lint lock lock-fuzz clean distclean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
+setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
@@ -51,6 +56,14 @@ $(VENV)/bin/python:
 
 $(PY_STAMP): requirements.lock pyproject.toml tools/sync-venv.sh | $(VENV)/bin/python
 	tools/sync-venv.sh $(VENV)
+	touch $@
+
+# Made anew whenever its lock changes: exactly the locked versions, nothing left over.
+$(FUZZ_STAMP): requirements-fuzz.lock
+	rm -rf $(FUZZ_VENV)
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip --disable-pip-version-check install -qq --no-deps -r requirements-fuzz.lock
+	$(FUZZ_VENV)/bin/python -m pip --disable-pip-version-check check
 	touch $@
 
 $(NODE_STAMP): package-lock.json package.json
@@ -74,20 +87,29 @@ TEST_WORKERS ?= 2
 test: setup lint
 	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(TESTS)
 
-# The stateful model test alone, at a campaign's budget (see the header); it prints its
-# throughput and what it reached per token, and a minimal failing program if it finds one.
-MODEL_EXAMPLES ?= 500
-MODEL_STEPS ?= 200
-fuzz: setup
-	MODEL_EXAMPLES=$(MODEL_EXAMPLES) MODEL_STEPS=$(MODEL_STEPS) \
-	  brownie test tests/contracts/test_stateful.py -s
-
 demo: setup
 	brownie run scripts/demo.py --silent
 
 bench: setup
 	brownie run scripts/bench.py --silent
 	brownie run scripts/bench_uploads.py --silent
+	brownie run scripts/bench_indexer.py --silent
+
+# A night's run, in two parts (each a budget of its own, see the header):
+# - the stateful model test of the escrow at a campaign's budget (MODEL_EXAMPLES x MODEL_STEPS
+#   per token); it prints its throughput and what it reached per token, and a minimal failing
+#   program if it finds one;
+# - schemathesis over every route of the live service on anvil for FUZZ_SECONDS (default 600,
+#   instead of the everyday 60), failing on any 5xx or any answer the OpenAPI document does not
+#   describe; a new seed each time (`make test` keeps seed 12), printed to replay a run.
+MODEL_EXAMPLES ?= 500
+MODEL_STEPS ?= 200
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: setup
+	MODEL_EXAMPLES=$(MODEL_EXAMPLES) MODEL_STEPS=$(MODEL_STEPS) \
+	  brownie test tests/contracts/test_stateful.py -s
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) brownie test tests/service/test_fuzz_api.py -s
 
 # The evidence service on 127.0.0.1:8000 (OpenAPI at /docs), against a local anvil.
 serve: setup
@@ -111,9 +133,12 @@ lint: setup
 lock:
 	tools/lock-python.sh
 
+lock-fuzz:
+	tools/lock-fuzz.sh
+
 clean:
-	rm -rf build reports .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf build reports .pytest_cache .hypothesis .ruff_cache .mypy_cache schemathesis-report
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules .solcx
+	rm -rf $(VENV) $(FUZZ_VENV) node_modules .solcx

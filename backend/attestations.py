@@ -107,14 +107,14 @@ class SignedAttestation:
             ):
                 raise ValueError("attestation is for another contract (EIP-712 domain)")
             attestation = Attestation(
-                chain_id=int(domain["chainId"]),
+                chain_id=_uint(domain["chainId"], "chainId"),
                 escrow=to_checksum_address(domain["verifyingContract"]),
-                deal_id=int(body["dealId"]),
-                milestone=int(body["milestone"]),
-                deal_version=int(body["dealVersion"]),
+                deal_id=_uint(body["dealId"], "dealId"),
+                milestone=_uint(body["milestone"], "milestone"),
+                deal_version=_uint(body["dealVersion"], "dealVersion"),
                 met=_strict_bool(body["met"]),
                 evidence_hash=_hex32(body["evidenceHash"]),
-                deadline=int(body["deadline"]),
+                deadline=_uint(body["deadline"], "deadline"),
             )
             return cls(
                 attestation,
@@ -159,6 +159,16 @@ def verify(
     if now > signed.attestation.deadline:
         problems.append(f"deadline {signed.attestation.deadline} has passed (now {now})")
     return Verification(not problems, digest, recovered, tuple(problems))
+
+
+def _uint(value, name: str) -> int:
+    """A uint256 written as a JSON integer or a decimal string: never a boolean or a fraction
+    (which int() would take as 1 or truncate)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 256:
+        raise ValueError(f"{name} must be a uint256, as an integer or a decimal string")
+    return value
 
 
 def _hex32(value: str) -> bytes:

@@ -136,11 +136,12 @@ class Signed:
 
 
 def verify(
-    request: SignedRequest, message: str, db: Session, max_validity: int, now: int | None = None
+    request: SignedRequest, message: str, max_validity: int, now: int | None = None
 ) -> Signed:
-    """Checks signature, expiry and that the nonce is unused. Records nothing: the caller spends
-    the nonce with `spend()` in the transaction that records what the request did, so a request
-    that fails (the store is down) may be sent again, and no write lock is held meanwhile."""
+    """Checks signature and expiry; no database, no chain. The nonce is checked with
+    `check_unused` and spent with `spend()` in the transaction that records what the request
+    did, so a request that fails (the store is down) may be sent again, and no write lock (no
+    database connection) is held meanwhile."""
     now = int(time.time()) if now is None else now
     if request.expires < now:
         raise AuthError("signed request has expired")
@@ -152,10 +153,16 @@ def verify(
         raise AuthError("bad signature") from exc
     if signer != request.address:
         raise AuthError("bad signature: it is not by the address it names")
-    used = select(UsedNonce.id).where(UsedNonce.address == signer, UsedNonce.nonce == request.nonce)
+    return Signed(signer, request.nonce, request.expires)
+
+
+def check_unused(db: Session, signed: Signed) -> None:
+    """AuthError when the request's nonce was spent before (a replay)."""
+    used = select(UsedNonce.id).where(
+        UsedNonce.address == signed.address, UsedNonce.nonce == signed.nonce
+    )
     if db.scalar(used) is not None:
         raise AuthError(REPLAYED)
-    return Signed(signer, request.nonce, request.expires)
 
 
 PURGE_EVERY_SECONDS = 60  # expired nonces are deleted at most this often (they are harmless)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
+import requests
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3 import HTTPProvider, Web3
+from web3.exceptions import (
+    BadResponseFormat,
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    Web3RPCError,
+)
 
 from backend import deployments
 from backend.settings import ROOT, Settings
@@ -52,7 +58,19 @@ ERC1271_ABI = [
 
 
 class ChainUnavailable(Exception):
-    """The RPC cannot be reached (maps to HTTP 503)."""
+    """The RPC cannot be reached, did not answer within `rpc_timeout_seconds`, or answered with
+    an error of its own (maps to HTTP 503)."""
+
+
+class RangeRefused(ChainUnavailable):
+    """The node answered eth_getLogs with an error: most nodes cap the blocks or the results
+    of one query (the indexer asks for a smaller range)."""
+
+
+# What a call to the RPC raises when the RPC, not the call, is at fault: refused, reset or
+# timed out connections, HTTP errors of a proxy, JSON-RPC errors of the node. A revert is the
+# contract's answer (ContractLogicError) and a bad argument is a bug: neither is in here.
+UNREACHABLE = (requests.RequestException, OSError, TimeExhausted, Web3RPCError, BadResponseFormat)
 
 
 @dataclass(frozen=True)
@@ -62,27 +80,55 @@ class DealParties:
     supplier: str
     arbiter: int
     version: int
-    oracles: frozenset[int]  # every operator named by any milestone
+    milestone_oracles: tuple[frozenset[int], ...]  # per milestone, the operators it names
     status: DealStatus
+
+    @property
+    def oracles(self) -> frozenset[int]:
+        """Every operator named by any milestone."""
+        return frozenset().union(*self.milestone_oracles)
+
+
+def _provider(settings: Settings) -> HTTPProvider:
+    """One HTTP request per call, answered within `rpc_timeout_seconds` or given up: web3's own
+    retries (5 tries with back-off) would make a hanging RPC cost a request about a minute."""
+    return HTTPProvider(
+        settings.rpc_url,
+        request_kwargs={"timeout": settings.rpc_timeout_seconds},
+        exception_retry_configuration=None,
+    )
 
 
 class Chain:
+    """The escrow over JSON-RPC. Every read is one bounded HTTP request; what never changes
+    (chain id, escrow address, MAX_MILESTONES) is read once, without a lock, so that a hanging
+    first read holds up only the request that made it."""
+
     def __init__(self, settings: Settings, artifact: Path = ARTIFACT):
         self.settings = settings
-        self.web3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
+        self.web3 = Web3(_provider(settings))
         self._artifact = artifact
+        self._chain_id: int | None = settings.chain_id
+        self._escrow_address: str | None = None
+        self._escrow = None
+        self._max_milestones: int | None = None
         # Reads used to authorise writes to the service, kept briefly: a key revoked on chain
         # may still upload for up to `chain_cache_seconds` (the contract itself checks live).
         self._cache: dict[tuple, tuple[float, object]] = {}
 
-    @cached_property
+    @property
     def chain_id(self) -> int:
-        if self.settings.chain_id is not None:
-            return self.settings.chain_id
-        return self._call(lambda: self.web3.eth.chain_id)
+        if self._chain_id is None:
+            self._chain_id = self._call(lambda: self.web3.eth.chain_id)
+        return self._chain_id
 
-    @cached_property
+    @property
     def escrow_address(self) -> str:
+        if self._escrow_address is None:
+            self._escrow_address = self._find_escrow()
+        return self._escrow_address
+
+    def _find_escrow(self) -> str:
         if self.settings.escrow_address:
             return to_checksum_address(self.settings.escrow_address)
         known = deployments.load(self.chain_id, self.settings.deployments_dir)
@@ -93,14 +139,32 @@ class Chain:
             )
         return known[self.settings.token_symbol].escrow
 
-    @cached_property
+    @property
     def escrow(self):
-        return self.web3.eth.contract(address=self.escrow_address, abi=load_abi(self._artifact))
+        if self._escrow is None:
+            abi = load_abi(self._artifact)
+            self._escrow = self.web3.eth.contract(address=self.escrow_address, abi=abi)
+        return self._escrow
 
-    @cached_property
+    @property
     def max_milestones(self) -> int:
         """Most milestones a deal may have (the escrow's constant MAX_MILESTONES)."""
-        return self._call(self.escrow.functions.MAX_MILESTONES().call)
+        if self._max_milestones is None:
+            self._max_milestones = self._call(self.escrow.functions.MAX_MILESTONES().call)
+        return self._max_milestones
+
+    def block_number(self) -> int:
+        return self._call(lambda: self.web3.eth.block_number)
+
+    def get_logs(self, address: str, from_block: int, to_block: int) -> list[dict]:
+        """The raw JSON-RPC logs of `address` in [from_block, to_block] (hex strings as the
+        node sends them: web3's formatting of each log costs more than the indexer's work)."""
+        params = [{"address": address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
+
+        answer = self._call(lambda: self.web3.provider.make_request("eth_getLogs", params))
+        if "error" in answer:
+            raise RangeRefused(f"eth_getLogs {from_block}-{to_block}: {answer['error']}")
+        return answer["result"]
 
     def offer_nonce_used(self, supplier: str, nonce: int) -> bool:
         """Whether `supplier`'s offer nonce is used (an offer accepted or withdrawn with
@@ -120,6 +184,8 @@ class Chain:
         """The deal's parties and oracles, or None when the escrow knows no such deal.
         `fresh`: read the chain now, not a copy up to `chain_cache_seconds` old (for what
         moves: its version and status)."""
+        if not 0 <= deal_id < 1 << 256:
+            return None  # not a uint256: no deal has this id
         return self._cached(("deal", deal_id), lambda: self._read_deal(deal_id), fresh)
 
     def block_time(self) -> int:
@@ -160,20 +226,25 @@ class Chain:
         except (ContractCustomError, ContractLogicError):
             return None
         buyer, supplier, arbiter, status, version, count, _total, _unfunded, _payee = view
-        oracles: set[int] = set()
+        milestone_oracles = []
         for index in range(count):
             m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())
-            oracles.update(o for o in m[MILESTONE_VIEW_ORACLES] if o)
+            milestone_oracles.append(frozenset(o for o in m[MILESTONE_VIEW_ORACLES] if o))
         return DealParties(
-            deal_id, buyer, supplier, arbiter, version, frozenset(oracles), DealStatus(status)
+            deal_id,
+            buyer,
+            supplier,
+            arbiter,
+            version,
+            tuple(milestone_oracles),
+            DealStatus(status),
         )
 
     def _call(self, fn):
         try:
             return fn()
-        except (ContractCustomError, ContractLogicError):
-            raise
-        except Exception as exc:  # connection refused, timeouts, HTTP errors
+        except UNREACHABLE as exc:
             raise ChainUnavailable(
-                f"the chain RPC at {self.settings.rpc_url} is unreachable: {exc.__class__.__name__}"
+                f"the chain RPC at {self.settings.rpc_url} is unreachable or gave no answer "
+                f"within {self.settings.rpc_timeout_seconds:g} s: {exc.__class__.__name__}"
             ) from exc

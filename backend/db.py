@@ -15,7 +15,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    configure_mappers,
+    mapped_column,
+    sessionmaker,
+)
 
 
 def utcnow() -> datetime:
@@ -127,12 +134,15 @@ class VerdictRow(Base):
 
 class AttestationIntake(Base):
     """A signed attestation handed to the service, and what became of it on chain:
-    queued -> submitted (tx_hash) -> applied | skipped (reason) | failed (reason)."""
+    queued -> submitted (tx_hash) -> applied | skipped (reason) | failed (reason). One per
+    (digest, signer): the EIP-712 digest does not cover the signer, and the oracles of a
+    2-of-2 milestone sign the very same facts."""
 
     __tablename__ = "attestation_intake"
+    __table_args__ = (UniqueConstraint("digest", "signer"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest: Mapped[str] = mapped_column(String(66), unique=True)  # EIP-712 digest
+    digest: Mapped[str] = mapped_column(String(66), index=True)  # EIP-712 digest
     deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
     milestone: Mapped[int] = mapped_column(Integer)
     signer: Mapped[str] = mapped_column(String(42))
@@ -197,4 +207,33 @@ def make_sessionmaker(url: str) -> sessionmaker[Session]:
             conn.execute("PRAGMA foreign_keys=ON")
 
     Base.metadata.create_all(engine)
+    _unique_intake_per_signer(engine)
+    configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _unique_intake_per_signer(engine) -> None:
+    """Databases made before attestations were unique per (digest, signer) have a UNIQUE on
+    the digest alone, which SQLite cannot drop: the table is rebuilt, rows kept."""
+    if engine.dialect.name != "sqlite":
+        return
+    table = AttestationIntake.__table__
+    with engine.begin() as conn:
+        for index in conn.exec_driver_sql(f"PRAGMA index_list({table.name})").mappings():
+            columns = [
+                c["name"]
+                for c in conn.exec_driver_sql(f"PRAGMA index_info({index['name']})").mappings()
+            ]
+            if index["unique"] and columns == ["digest"]:
+                break
+        else:
+            return
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_old")
+        for old_index in table.indexes:  # their names stay taken by the renamed table's
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {old_index.name}")
+        table.create(conn)
+        names = ", ".join(c.name for c in table.columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {table.name}_old"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {table.name}_old")

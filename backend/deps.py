@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain import Chain
 from backend.evidence.store import EvidenceStore
@@ -21,8 +21,15 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the whole request: for routes that read the database and nothing else."""
     with request.app.state.sessionmaker() as session:
         yield session
+
+
+async def get_sessions(request: Request) -> sessionmaker[Session]:
+    """For routes that also wait on the chain or the IPFS node: they open a short session for
+    each database step, so that no database connection is held while they wait."""
+    return request.app.state.sessionmaker
 
 
 async def get_store(request: Request) -> EvidenceStore:
@@ -35,5 +42,6 @@ async def get_chain(request: Request) -> Chain:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Session, Depends(get_db)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StoreDep = Annotated[EvidenceStore, Depends(get_store)]
 ChainDep = Annotated[Chain, Depends(get_chain)]

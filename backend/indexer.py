@@ -5,22 +5,30 @@ with the cursor (the next block to read), so a crash or restart either keeps a w
 none of it, never half; and (tx_hash, log_index) is unique, so no event can count twice.
 Only blocks at least `confirmations` deep are read, so a short reorg at the head is never
 indexed. Run it with `python -m backend.indexer` (loops) or call `Indexer.sync()`.
+
+Fast: one eth_getLogs over up to `batch_blocks` blocks (halved while the node refuses the
+range), the raw logs decoded by backend/event_logs.py, the rows a batch touches read in a few
+queries and written with one bulk statement per table (backend/bulk_sql.py), one commit per
+batch; no database connection is held while the RPC is asked for logs.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 
-from eth_utils import event_abi_to_log_topic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain import Chain
+from backend.bulk_sql import insert_many, update_many
+from backend.chain import Chain, RangeRefused
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
+from backend.event_logs import Log, decode_logs, decoders
 from backend.terms import ChangeAction, DealStatus, Milestone, MilestoneStatus
 
-BATCH_BLOCKS = 2_000
+BATCH_BLOCKS = 10_000
+IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
 
 
 class Indexer:
@@ -30,40 +38,40 @@ class Indexer:
         sessions: sessionmaker[Session],
         confirmations: int = 2,
         start_block: int = 0,
+        batch_blocks: int = BATCH_BLOCKS,
     ):
         self.chain = chain
         self.sessions = sessions
         self.confirmations = confirmations
         self.start_block = start_block
-        abi_events = [e for e in chain.escrow.abi if e["type"] == "event"]
-        self._events = {
-            "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): getattr(
-                chain.escrow.events, e["name"]
-            )()
-            for e in abi_events
-        }
+        self.batch_blocks = batch_blocks
+        self._decoders = decoders(chain.escrow.abi)
 
     def sync(self, until_block: int | None = None) -> int:
         """Index every confirmed block not indexed yet (up to `until_block` if given).
         Returns the number of events applied."""
-        head = self.chain.web3.eth.block_number - self.confirmations
+        head = self.chain.block_number() - self.confirmations
         last = head if until_block is None else min(head, until_block)
-        applied = 0
+        address = self.chain.escrow_address
+        span, applied = self.batch_blocks, 0
         while True:
+            with self.sessions() as db:
+                first = self._cursor(db).next_block
+            if first > last:
+                return applied
+            end = min(first + span - 1, last)
+            try:
+                logs = self.chain.get_logs(address, first, end)
+            except RangeRefused:
+                if span == 1:
+                    raise
+                span //= 2  # the node limits ranges or results: ask for less
+                continue
             with self.sessions() as db, db.begin():
                 cursor = self._cursor(db)
-                if cursor.next_block > last:
-                    return applied
-                end = min(cursor.next_block + BATCH_BLOCKS - 1, last)
-                logs = self.chain.web3.eth.get_logs(
-                    {
-                        "address": self.chain.escrow_address,
-                        "fromBlock": cursor.next_block,
-                        "toBlock": end,
-                    }
-                )
-                for log in logs:
-                    applied += self._apply(db, log)
+                if cursor.next_block != first:  # another indexer committed this range
+                    continue
+                applied += _Batch(db, first, end).apply(decode_logs(self._decoders, logs))
                 cursor.next_block = end + 1
 
     def _cursor(self, db: Session) -> IndexerCursor:
@@ -73,178 +81,282 @@ class Indexer:
             db.add(cursor)
         return cursor
 
-    def _apply(self, db: Session, log) -> int:
-        event = self._events.get("0x" + bytes(log["topics"][0]).hex())
-        if event is None:
+
+class _Batch:
+    """One database transaction of the indexer. The rows its logs touch are read up front (a
+    few queries, not one per event) into plain dicts of their columns, changed there by the
+    handlers, and written once at the end: new rows and events by bulk inserts, changed rows
+    by one bulk update per table (no ORM unit of work for thousands of objects)."""
+
+    def __init__(self, db: Session, first_block: int, last_block: int):
+        self.db = db
+        self._range = (first_block, last_block)
+        self.deals: dict[int, dict] = {}
+        self.milestones: dict[int, dict[int, dict]] = {}  # deal id -> index -> row
+        self.verdicts: list[dict] = []
+        self._loaded: dict[tuple, tuple] = {}  # (table, key) -> the row as read
+
+    def apply(self, logs: list[Log]) -> int:
+        seen = set(
+            self.db.execute(
+                select(ChainEvent.tx_hash, ChainEvent.log_index).where(
+                    ChainEvent.block.between(*self._range)
+                )
+            ).tuples()
+        )
+        logs = [log for log in logs if (log.tx_hash, log.log_index) not in seen]
+        if not logs:  # a replayed range adds nothing
             return 0
-        decoded = event.process_log(log)
-        name, args = decoded["event"], dict(decoded["args"])
-        tx_hash = "0x" + bytes(log["transactionHash"]).hex()
-        exists = db.scalar(
-            select(ChainEvent.id).where(
-                ChainEvent.tx_hash == tx_hash, ChainEvent.log_index == log["logIndex"]
+        self._load({log.args["dealId"] for log in logs if "dealId" in log.args})
+        events = []
+        for log in logs:
+            deal_id = log.args.get("dealId")
+            events.append(
+                {
+                    "block": log.block,
+                    "tx_hash": log.tx_hash,
+                    "log_index": log.log_index,
+                    "name": log.name,
+                    "deal_id": deal_id,
+                    "args": _jsonable(log.args),
+                }
             )
+            handler = HANDLERS.get(log.name)
+            # A deal created before the configured start block is kept in the history only.
+            known = deal_id is None or log.name == "DealCreated" or deal_id in self.deals
+            if handler is not None and known:
+                handler(self, log)
+        insert_many(self.db, ChainEvent, events)
+        insert_many(self.db, VerdictRow, self.verdicts)
+        self._write(DealRow, {(d,): row for d, row in self.deals.items()})
+        self._write(
+            MilestoneRow,
+            {(d, i): row for d, rows in self.milestones.items() for i, row in rows.items()},
         )
-        if exists is not None:  # already applied: a replayed range adds nothing
-            return 0
-        block = log["blockNumber"]
-        deal_id = args.get("dealId")
-        db.add(
-            ChainEvent(
-                block=block,
-                tx_hash=tx_hash,
-                log_index=log["logIndex"],
-                name=name,
-                deal_id=deal_id,
-                args=_jsonable(args),
-            )
-        )
-        handler = getattr(self, f"_on_{name}", None)
-        # A deal created before the configured start block is kept in the history only.
-        known = deal_id is None or name == "DealCreated" or db.get(DealRow, deal_id) is not None
-        if handler is not None and known:
-            handler(db, args, block, tx_hash)
-        return 1
+        return len(events)
 
-    # ---------------------------------------------------------------- event handlers
+    def _load(self, deal_ids: set[int]) -> None:
+        deals, milestones = DealRow.__table__, MilestoneRow.__table__
+        for chunk in _chunks(sorted(deal_ids), IN_CHUNK):
+            for row in self.db.execute(select(deals).where(deals.c.deal_id.in_(chunk))).mappings():
+                self.deals[row["deal_id"]] = self._keep(DealRow, (row["deal_id"],), row)
+            query = select(milestones).where(milestones.c.deal_id.in_(chunk))
+            for row in self.db.execute(query).mappings():
+                key = (row["deal_id"], row["index"])
+                self.milestones.setdefault(key[0], {})[key[1]] = self._keep(MilestoneRow, key, row)
 
-    def _on_DealCreated(self, db, a, block, _tx):
-        db.add(
-            DealRow(
-                deal_id=a["dealId"],
-                buyer=a["buyer"],
-                supplier=a["supplier"],
-                arbiter=a["arbiter"],
-                status=DealStatus(a["status"]).name.title(),
-                total=str(a["total"]),
-                funded="0",
-                released="0",
-                refunded="0",
-                created_block=block,
-            )
-        )
-        for index, (word, req) in enumerate(zip(a["milestones"], a["requirements"], strict=True)):
-            row = MilestoneRow(deal_id=a["dealId"], index=index)
-            _set_terms(row, Milestone.unpack(word, bytes(req)))
-            db.add(row)
+    def _keep(self, table, key: tuple, row) -> dict:
+        self._loaded[(table, key)] = tuple(row.values())
+        return dict(row)
 
-    def _on_DealAccepted(self, db, a, _block, _tx):
-        db.get(DealRow, a["dealId"]).status = "Accepted"
+    def _write(self, table, rows: dict[tuple, dict]) -> None:
+        new = [row for key, row in rows.items() if (table, key) not in self._loaded]
+        changed = [
+            row
+            for key, row in rows.items()
+            if (table, key) in self._loaded and tuple(row.values()) != self._loaded[(table, key)]
+        ]
+        insert_many(self.db, table, new)
+        update_many(self.db, table, changed)
 
-    def _on_DealFunded(self, db, a, _block, _tx):
-        deal = db.get(DealRow, a["dealId"])
-        deal.funded = str(int(deal.funded) + a["credited"])
-        if a["remaining"] == 0:
-            deal.status = "Active"
-
-    def _on_DealCancelled(self, db, a, _block, _tx):
-        deal = db.get(DealRow, a["dealId"])
-        deal.status = "Cancelled"
-        deal.refunded = str(int(deal.refunded) + a["refunded"])
-
-    def _on_MilestoneAttested(self, db, a, block, tx):
-        self._verdict(db, a, True, block, tx)
-
-    def _on_MilestoneRejected(self, db, a, block, tx):
-        self._verdict(db, a, False, block, tx)
-        if a["blocked"]:
-            db.get(MilestoneRow, (a["dealId"], a["index"])).status = "Rejected"
-
-    def _on_MilestoneReleased(self, db, a, _block, _tx):
-        self._paid(db, a, MilestoneStatus.RELEASED, "released")
-
-    def _on_MilestoneRefunded(self, db, a, _block, _tx):
-        self._paid(db, a, MilestoneStatus.REFUNDED, "refunded")
-
-    # Every payout of a milestone, whatever ended it (release, refund, ruling, default), has
-    # its MilestoneReleased / MilestoneRefunded: the amounts come from those two alone. The
-    # events below only move statuses and deadlines; the contract emits them in an order that
-    # leaves each row at the milestone's status.
-
-    def _on_ExaminationStarted(self, db, a, _block, _tx):
-        self._stage(db, a, "Examining", a["examinationEnds"])
-
-    def _on_RetentionHeld(self, db, a, _block, _tx):
-        self._stage(db, a, "Retained", a["warrantyEnds"])
-
-    def _on_DisputeOpened(self, db, a, _block, _tx):
-        self._stage(db, a, "Disputed", a["rulingDeadline"])
-
-    def _on_DisputeSettled(self, db, a, _block, _tx):
-        db.get(MilestoneRow, (a["dealId"], a["index"])).status = "Settled"
-
-    def _on_DealCancelledByAgreement(self, db, a, _block, _tx):
-        deal = db.get(DealRow, a["dealId"])
-        deal.status = "Cancelled"
-        deal.released = str(int(deal.released) + a["toSupplier"])
-        deal.refunded = str(int(deal.refunded) + a["held"] - a["toSupplier"])
-        rows = db.scalars(select(MilestoneRow).where(MilestoneRow.deal_id == a["dealId"]))
-        for row in rows:
-            if row.status not in FINAL_STATUSES:
-                row.status = "Settled"
-
-    def _on_MilestoneAmended(self, db, a, _block, _tx):
-        key = (a["dealId"], a["index"])
-        if ChangeAction(a["action"]) == ChangeAction.REMOVE:
-            row = db.get(MilestoneRow, key)
-            row.status, row.amount = "Removed", "0"
-            return
-        row = db.get(MilestoneRow, key) or MilestoneRow(deal_id=a["dealId"], index=a["index"])
-        _set_terms(row, Milestone.unpack(a["terms"], bytes(a["requirementsHash"])))
-        db.add(row)
-
-    def _on_DealAmended(self, db, a, _block, _tx):
-        deal = db.get(DealRow, a["dealId"])
-        deal.total = str(a["total"])
-        if a["added"] >= a["removed"]:
-            deal.funded = str(int(deal.funded) + a["added"] - a["removed"])
-        else:
-            deal.refunded = str(int(deal.refunded) + a["removed"] - a["added"])
-
-    def _stage(self, db, a, status: str, deadline: int):
-        row = db.get(MilestoneRow, (a["dealId"], a["index"]))
-        row.status, row.due_at = status, deadline
-
-    def _verdict(self, db, a, met: bool, block, tx):
-        db.add(
-            VerdictRow(
-                deal_id=a["dealId"],
-                index=a["index"],
-                operator_id=a["operatorId"],
-                signer=a["signer"],
-                met=met,
-                evidence_sha256=bytes(a["evidenceHash"]).hex(),
-                block=block,
-                tx_hash=tx,
-            )
-        )
-
-    def _paid(self, db, a, status: MilestoneStatus, column: str):
-        db.get(MilestoneRow, (a["dealId"], a["index"])).status = status.name.title()
-        deal = db.get(DealRow, a["dealId"])
-        setattr(deal, column, str(int(getattr(deal, column)) + a["amount"]))
+    def milestone(self, a: dict) -> dict:
+        return self.milestones[a["dealId"]][a["index"]]
 
 
-def _set_terms(row: MilestoneRow, m: Milestone) -> None:
+# ---------------------------------------------------------------- event handlers
+
+
+def _deal_created(b: _Batch, log: Log) -> None:
+    a = log.args
+    b.deals[a["dealId"]] = {
+        "deal_id": a["dealId"],
+        "buyer": a["buyer"],
+        "supplier": a["supplier"],
+        "arbiter": a["arbiter"],
+        "status": DealStatus(a["status"]).name.title(),
+        "total": str(a["total"]),
+        "funded": "0",
+        "released": "0",
+        "refunded": "0",
+        "created_block": log.block,
+    }
+    rows = b.milestones.setdefault(a["dealId"], {})
+    for index, (word, req) in enumerate(zip(a["milestones"], a["requirements"], strict=True)):
+        rows[index] = _milestone_row(a["dealId"], index, Milestone.unpack(word, bytes(req)))
+
+
+def _deal_accepted(b: _Batch, log: Log) -> None:
+    b.deals[log.args["dealId"]]["status"] = "Accepted"
+
+
+def _deal_funded(b: _Batch, log: Log) -> None:
+    a = log.args
+    deal = b.deals[a["dealId"]]
+    deal["funded"] = str(int(deal["funded"]) + a["credited"])
+    if a["remaining"] == 0:
+        deal["status"] = "Active"
+
+
+def _deal_cancelled(b: _Batch, log: Log) -> None:
+    deal = b.deals[log.args["dealId"]]
+    deal["status"] = "Cancelled"
+    deal["refunded"] = str(int(deal["refunded"]) + log.args["refunded"])
+
+
+def _milestone_attested(b: _Batch, log: Log) -> None:
+    _verdict(b, log, True)
+
+
+def _milestone_rejected(b: _Batch, log: Log) -> None:
+    _verdict(b, log, False)
+    if log.args["blocked"]:
+        b.milestone(log.args)["status"] = "Rejected"
+
+
+def _milestone_released(b: _Batch, log: Log) -> None:
+    _paid(b, log.args, MilestoneStatus.RELEASED, "released")
+
+
+def _milestone_refunded(b: _Batch, log: Log) -> None:
+    _paid(b, log.args, MilestoneStatus.REFUNDED, "refunded")
+
+
+# Every payout of a milestone, whatever ended it (release, refund, ruling, default), has its
+# MilestoneReleased / MilestoneRefunded: the amounts come from those two alone. The events
+# below only move statuses and deadlines; the contract emits them in an order that leaves each
+# row at the milestone's status.
+
+
+def _examination_started(b: _Batch, log: Log) -> None:
+    _stage(b, log.args, "Examining", log.args["examinationEnds"])
+
+
+def _retention_held(b: _Batch, log: Log) -> None:
+    _stage(b, log.args, "Retained", log.args["warrantyEnds"])
+
+
+def _dispute_opened(b: _Batch, log: Log) -> None:
+    _stage(b, log.args, "Disputed", log.args["rulingDeadline"])
+
+
+def _dispute_settled(b: _Batch, log: Log) -> None:
+    b.milestone(log.args)["status"] = "Settled"
+
+
+def _deal_cancelled_by_agreement(b: _Batch, log: Log) -> None:
+    a = log.args
+    deal = b.deals[a["dealId"]]
+    deal["status"] = "Cancelled"
+    deal["released"] = str(int(deal["released"]) + a["toSupplier"])
+    deal["refunded"] = str(int(deal["refunded"]) + a["held"] - a["toSupplier"])
+    for row in b.milestones.get(a["dealId"], {}).values():
+        if row["status"] not in FINAL_STATUSES:
+            row["status"] = "Settled"
+
+
+def _milestone_amended(b: _Batch, log: Log) -> None:
+    a = log.args
+    rows = b.milestones.setdefault(a["dealId"], {})
+    if ChangeAction(a["action"]) == ChangeAction.REMOVE:
+        rows[a["index"]].update(status="Removed", amount="0")
+        return
+    terms = Milestone.unpack(a["terms"], bytes(a["requirementsHash"]))
+    if a["index"] in rows:  # edited: the same row (it keeps its key), new terms
+        rows[a["index"]].update(_milestone_row(a["dealId"], a["index"], terms))
+    else:  # added
+        rows[a["index"]] = _milestone_row(a["dealId"], a["index"], terms)
+
+
+def _deal_amended(b: _Batch, log: Log) -> None:
+    a = log.args
+    deal = b.deals[a["dealId"]]
+    deal["total"] = str(a["total"])
+    if a["added"] >= a["removed"]:
+        deal["funded"] = str(int(deal["funded"]) + a["added"] - a["removed"])
+    else:
+        deal["refunded"] = str(int(deal["refunded"]) + a["removed"] - a["added"])
+
+
+# The events that change rows, and what changes them; every other event (PaymentsAssigned,
+# PaymentDeferred, Withdrawn, the operator registry's...) is kept in the history only.
+HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
+    "DealCreated": _deal_created,
+    "DealAccepted": _deal_accepted,
+    "DealFunded": _deal_funded,
+    "DealCancelled": _deal_cancelled,
+    "MilestoneAttested": _milestone_attested,
+    "MilestoneRejected": _milestone_rejected,
+    "MilestoneReleased": _milestone_released,
+    "MilestoneRefunded": _milestone_refunded,
+    "ExaminationStarted": _examination_started,
+    "RetentionHeld": _retention_held,
+    "DisputeOpened": _dispute_opened,
+    "DisputeSettled": _dispute_settled,
+    "DealCancelledByAgreement": _deal_cancelled_by_agreement,
+    "MilestoneAmended": _milestone_amended,
+    "DealAmended": _deal_amended,
+}
+
+
+def _stage(b: _Batch, a: dict, status: str, deadline: int) -> None:
+    b.milestone(a).update(status=status, due_at=deadline)
+
+
+def _verdict(b: _Batch, log: Log, met: bool) -> None:
+    a = log.args
+    b.verdicts.append(
+        {
+            "deal_id": a["dealId"],
+            "index": a["index"],
+            "operator_id": a["operatorId"],
+            "signer": a["signer"],
+            "met": met,
+            "evidence_sha256": bytes(a["evidenceHash"]).hex(),
+            "block": log.block,
+            "tx_hash": log.tx_hash,
+        }
+    )
+
+
+def _paid(b: _Batch, a: dict, status: MilestoneStatus, column: str) -> None:
+    b.milestone(a)["status"] = status.name.title()
+    deal = b.deals[a["dealId"]]
+    deal[column] = str(int(deal[column]) + a["amount"])
+
+
+def _milestone_row(deal_id: int, index: int, m: Milestone) -> dict:
     """A milestone row from its (new) terms: Pending, as created or edited."""
-    row.amount, row.due_at, row.quorum = str(m.amount), m.due_at, m.quorum
-    row.oracles = list(m.oracles)
-    row.requirements_hash = "0x" + m.requirements_hash.hex()
-    row.status = "Pending"
+    return {
+        "deal_id": deal_id,
+        "index": index,
+        "amount": str(m.amount),
+        "due_at": m.due_at,
+        "quorum": m.quorum,
+        "oracles": list(m.oracles),
+        "requirements_hash": "0x" + m.requirements_hash.hex(),
+        "status": "Pending",
+    }
 
 
 FINAL_STATUSES = {"Released", "Refunded", "Settled", "Removed"}
 
 
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _jsonable(value):
-    if isinstance(value, bytes):
+    """An event argument as JSON: bytes as 0x hex, ints from 2^53 up as decimal strings."""
+    kind = type(value)
+    if kind is int:
+        return str(value) if abs(value) >= 1 << 53 else value
+    if kind is bytes:
         return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):  # dict, or web3's AttributeDict for a struct argument
+    if kind is dict:
         return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, int) and abs(value) >= 2**53:
-        return str(value)
     return value
 
 
@@ -253,12 +365,22 @@ def main() -> None:  # pragma: no cover - the long-running entry point
     from backend.settings import Settings
 
     settings = Settings.from_env()
-    indexer = Indexer(Chain(settings), make_sessionmaker(settings.database))
+    indexer = Indexer(
+        Chain(settings),
+        make_sessionmaker(settings.database),
+        settings.indexer_confirmations,
+        settings.indexer_start_block,
+        settings.indexer_batch_blocks,
+    )
+    log = logging.getLogger("escrow.indexer")
     while True:
-        count = indexer.sync()
-        if count:
-            print(f"indexed {count} events")
-        time.sleep(2)
+        try:
+            count = indexer.sync()
+            if count:
+                print(f"indexed {count} events", flush=True)
+        except Exception:  # keep following; the next round retries the same blocks
+            log.exception("indexer round failed")
+        time.sleep(settings.indexer_interval_seconds)
 
 
 if __name__ == "__main__":

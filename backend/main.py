@@ -10,14 +10,17 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend import errors
 from backend.chain import Chain
 from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
 from backend.relayer import Relayer
 from backend.routers import attestations, deals, evidence, offers, proposals, web
+from backend.routers._common import share_allowed_methods
 from backend.settings import Settings
 
 DESCRIPTION = """
@@ -51,15 +54,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(settings.database)
     app.state.store = make_store(settings)
     app.state.chain = Chain(settings)
-    app.include_router(evidence.router)
-    app.include_router(deals.router)
-    app.include_router(attestations.router)
-    app.include_router(proposals.router)
-    app.include_router(offers.router)
-    app.include_router(web.router)
+    for module in (evidence, deals, attestations, proposals, offers, web):
+        share_allowed_methods(module.router)
+        app.include_router(module.router)
     web.mount_pages(app)
+    errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, with what depends on the settings: the media types served."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        media_types = app.state.settings.allowed_media_types
+        app.openapi_schema = evidence.document_media_types(schema, media_types)
+    return app.openapi_schema
 
 
 @asynccontextmanager
@@ -85,6 +101,7 @@ def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
                 app.state.sessionmaker,
                 settings.indexer_confirmations,
                 settings.indexer_start_block,
+                settings.indexer_batch_blocks,
             )
             indexer.sync()
         except Exception:  # keep following; the next round retries the same blocks
@@ -119,9 +136,8 @@ class BackgroundServer:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()

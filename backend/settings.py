@@ -37,12 +37,16 @@ class Settings(BaseModel):
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     allowed_media_types: tuple[str, ...] = ALLOWED_MEDIA_TYPES
     auth_max_validity_seconds: int = 600  # how far in the future a signed request may expire
-    ipfs_timeout_seconds: float = 30.0
+    # How long one call to the chain RPC or the IPFS node may go unanswered before the request
+    # that made it is answered 503 (docs/service.md, "Bounded waits").
+    rpc_timeout_seconds: float = Field(default=5.0, gt=0)
+    ipfs_timeout_seconds: float = Field(default=5.0, gt=0)
     chain_cache_seconds: float = 15.0  # how long deal parties / operator keys are reused
     run_indexer: bool = False  # follow the chain in a background thread (make serve: on)
     indexer_confirmations: int = Field(default=2, ge=0)
     indexer_start_block: int = Field(default=0, ge=0)
     indexer_interval_seconds: float = Field(default=2.0, gt=0)  # between rounds
+    indexer_batch_blocks: int = Field(default=10_000, gt=0)  # blocks per eth_getLogs and commit
     relayer_private_key: str | None = None  # set: relay handed-in attestations from this key
     relay_interval_seconds: float = 3.0
 

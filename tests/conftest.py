@@ -7,7 +7,6 @@ snapshots the chain before each test and reverts it after. Helpers: tests/helper
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from helpers import (
     USD,
     Deal,
     Operators,
+    free_ports,
     fund_fully,
     milestones,
     new_account,
@@ -140,20 +140,6 @@ def any_escrow(any_token, deployer):
 @pytest.fixture(scope="module")
 def any_ops(any_escrow, inspector, carrier, customs, arbiter) -> Operators:
     return register_operators(any_escrow, inspector, carrier, customs, arbiter)
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct TCP ports free on 127.0.0.1 right now (the OS picks them)."""
-    sockets = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 @pytest.fixture(scope="session")

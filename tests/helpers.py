@@ -4,6 +4,7 @@ expectation of custom-error reverts. Fixtures live in conftest.py."""
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 
 import brownie
@@ -187,3 +188,17 @@ HOSTILE_TOKENS = {
     "false-return": FalseReturnToken,
     "blocklist": BlocklistToken,
 }
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports free on 127.0.0.1 right now (the OS picks them)."""
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()

@@ -11,6 +11,7 @@
 # `test` profile when <repo-dir> holds none. Returns once POST /api/v0/id answers; fails after
 # IPFS_NODE_START_TIMEOUT seconds (default 60) with the end of the log.
 # stop: SIGTERM, then waits for the daemon to exit (SIGKILL after 15 s); no-op when not running.
+# A repo whose daemon was killed starts again: its stale lock is removed first.
 #
 # Nothing here contacts another host: NODE_ENV=test and NO_UPDATE_NOTIFIER keep jsipfs from
 # checking for updates, and the settings below leave it no peer or router to dial.
@@ -66,6 +67,10 @@ start() {
     if pid="$(running_pid "$repo")"; then
         die "a daemon already runs on $repo (pid $pid); stop it first"
     fi
+    # A daemon that was killed (SIGKILL, a crash) leaves its repo lock and API file behind, and
+    # js-ipfs refuses to start while they are there ("Lock already being held"). No daemon runs
+    # on this repo (checked above): they are stale.
+    rm -rf "$repo/repo.lock" "$repo/api"
     # js-ipfs does not exit when it cannot listen (it logs EADDRINUSE and idles): check first.
     local port
     for port in "$api_port" "$gateway_port"; do

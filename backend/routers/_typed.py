@@ -1,7 +1,8 @@
 """Pydantic types for EIP-712 messages handed in as JSON (the `message` part of what a wallet
 signed with eth_signTypedData_v4), shared by the routers that keep signed messages: uints as
-JSON integers or decimal strings, addresses in any case (checksummed), bytes32 as 0x hex
-(lowercased); and the conversions to what eth-account hashes and to what is stored."""
+JSON integers up to 2^53 - 1 or decimal strings of any size, addresses in any case
+(checksummed), bytes32 as 0x hex (lowercased); and the conversions to what eth-account hashes
+and to what is stored. Each type's JSON schema states exactly what it takes."""
 
 from __future__ import annotations
 
@@ -21,37 +22,75 @@ from pydantic import (
 
 MAX_SIGNATURE_BYTES = 4096  # ECDSA is 65; room for a multisig's EIP-1271 signature
 
-_DECIMAL = re.compile(r"[0-9]{1,78}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32 = re.compile(r"0x[0-9a-fA-F]{64}")
-_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})+")
 
 
-def _uint(bits: int):
-    """A uint<bits> given as a JSON integer or a decimal string; parsed to an int."""
+def decimal_pattern(low: int, high: int) -> str:
+    """A regular expression matching exactly the decimal strings (no sign, no leading zero)
+    of the integers low..high, for low 0 or 1: so that the OpenAPI document states the range
+    of a uint given as a string as exactly as `minimum`/`maximum` state it for a number."""
+    digits = str(high)
+    alternatives = [] if low else ["0"]
+    if len(digits) > 1:
+        alternatives.append(f"[1-9][0-9]{{0,{len(digits) - 2}}}")  # fewer digits than high
+    for i, d in enumerate(digits):  # the same number of digits: a lower digit at position i
+        lowest = 1 if i == 0 else 0
+        if int(d) > lowest:
+            rest = len(digits) - i - 1
+            lower = f"[{lowest}-{int(d) - 1}]" if int(d) - 1 > lowest else str(lowest)
+            alternatives.append(digits[:i] + lower + (f"[0-9]{{{rest}}}" if rest else ""))
+    alternatives.append(digits)
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+# The largest integer every JSON parser reads exactly (IEEE doubles: JavaScript, and most
+# others); larger uints travel as decimal strings.
+MAX_JSON_INTEGER = (1 << 53) - 1
+
+
+def _uint(bits: int, low: int = 0):
+    """A uint<bits> (at least `low`) given as a JSON integer up to 2^53 - 1 (`7` and `7.0`
+    alike, as JSON Schema reads them) or as a decimal string of any size; parsed to an int.
+    The schema states the range of both forms exactly."""
+    high = (1 << bits) - 1
+    high_number = min(high, MAX_JSON_INTEGER)
+    pattern = decimal_pattern(low, high)
+    decimal = re.compile(pattern[1:-1])  # fullmatch: `$` would let a final newline through
 
     def parse(value: object) -> int:
-        if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        if isinstance(value, str) and decimal.fullmatch(value):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"a uint{bits} is a JSON integer or a decimal string")
-        if not 0 <= value < 1 << bits:
-            raise ValueError(f"{value} does not fit a uint{bits}")
+        if not low <= value <= high_number:
+            raise ValueError(
+                f"{value} is not a uint{bits} from {low} given as a JSON number (at most "
+                f"{high_number}; a decimal string for larger values)"
+            )
         return value
 
-    schema = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
+    schema = {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high_number},
+            {"type": "string", "pattern": pattern},
+        ]
+    }
     return Annotated[int, PlainValidator(parse), WithJsonSchema(schema)]
 
 
-def _hex(pattern: re.Pattern, what: str, max_chars: int):
+def _hex(pattern: re.Pattern, what: str, schema_pattern: str):
     """A 0x-hex string matching `pattern`, lowercased."""
 
     def parse(value: object) -> str:
-        if not isinstance(value, str) or len(value) > max_chars or not pattern.fullmatch(value):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             raise ValueError(f"{what} must be 0x-prefixed hex")
         return value.lower()
 
-    return Annotated[str, PlainValidator(parse), WithJsonSchema({"type": "string"})]
+    schema = {"type": "string", "pattern": schema_pattern}
+    return Annotated[str, PlainValidator(parse), WithJsonSchema(schema)]
 
 
 def _address(value: object) -> str:
@@ -61,8 +100,13 @@ def _address(value: object) -> str:
 
 
 Uint8, Uint16, Uint32, Uint40, Uint96, Uint256 = (_uint(b) for b in (8, 16, 32, 40, 96, 256))
-Bytes32 = _hex(_BYTES32, "a bytes32 (32 bytes)", 66)
-SignatureHex = _hex(_HEX, "the signature", 2 + 2 * MAX_SIGNATURE_BYTES)
+DealVersion = _uint(16, low=1)  # versions start at 1
+Bytes32 = _hex(_BYTES32, "a bytes32 (32 bytes)", "^0x[0-9a-fA-F]{64}$")
+SignatureHex = _hex(
+    re.compile(rf"0x(?:[0-9a-fA-F]{{2}}){{1,{MAX_SIGNATURE_BYTES}}}"),
+    "the signature",
+    rf"^0x(?:[0-9a-fA-F]{{2}}){{1,{MAX_SIGNATURE_BYTES}}}$",
+)
 Address = Annotated[
     str,
     PlainValidator(_address),

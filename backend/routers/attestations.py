@@ -3,19 +3,70 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, status
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, HTTPException, Response, status
+from pydantic import BaseModel, StrictBool
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from backend.attestations import SignedAttestation, verify
-from backend.chain import ChainUnavailable
+from backend import typed_data
+from backend.attestations import FORMAT, Attestation, SignedAttestation, verify
+from backend.chain import Chain
 from backend.db import AttestationIntake, Evidence
-from backend.deps import ChainDep, DbDep
+from backend.deps import ChainDep, DbDep, SessionsDep
+from backend.routers._common import UNAVAILABLE, Route, RowId, errors
+from backend.routers._typed import (
+    Address,
+    Bytes32,
+    DealVersion,
+    SignatureHex,
+    Struct,
+    Uint256,
+)
 
-router = APIRouter(prefix="/attestations", tags=["attestations"])
+router = APIRouter(prefix="/attestations", tags=["attestations"], route_class=Route)
+
+
+class DomainIn(Struct):
+    name: str
+    version: str
+    chainId: Uint256
+    verifyingContract: Address
+
+
+class AttestationFieldsIn(Struct):
+    dealId: Uint256
+    milestone: Uint256
+    dealVersion: DealVersion
+    met: StrictBool
+    evidenceHash: Bytes32
+    deadline: Uint256
+
+
+class SignedAttestationIn(Struct):
+    """The JSON of `escrow-oracle sign` (docs/attestations.md): uints as JSON integers or
+    decimal strings, `met` a JSON boolean, addresses in any case, hex 0x-prefixed."""
+
+    format: Literal[FORMAT]
+    domain: DomainIn
+    attestation: AttestationFieldsIn
+    signer: Address
+    signature: SignatureHex
+
+    def signed(self) -> SignedAttestation:
+        a = self.attestation
+        attestation = Attestation(
+            chain_id=self.domain.chainId,
+            escrow=self.domain.verifyingContract,
+            deal_id=a.dealId,
+            milestone=a.milestone,
+            deal_version=a.dealVersion,
+            met=a.met,
+            evidence_hash=bytes.fromhex(a.evidenceHash[2:]),
+            deadline=a.deadline,
+        )
+        return SignedAttestation(attestation, self.signer, bytes.fromhex(self.signature[2:]))
 
 
 class IntakeOut(BaseModel):
@@ -49,72 +100,115 @@ class IntakeOut(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     response_model=IntakeOut,
     responses={
-        200: {"description": "the same attestation was handed in before: its record"},
-        400: {"description": "malformed, or for another chain or escrow"},
-        401: {"description": "the signature is not the named signer's, or has expired"},
-        403: {"description": "the signer is not a live key of one of the milestone's oracles"},
-        409: {"description": "the evidence document is not pinned by this service"},
-        503: {"description": "chain RPC unreachable"},
+        200: {"model": IntakeOut, "description": "handed in before by this signer: its record"},
+        **errors(
+            {
+                400: "for another contract (EIP-712 domain), chain or escrow",
+                401: "the signature is not the named signer's, or its deadline has passed",
+                403: "the signer is not a live key of one of the oracles the milestone names",
+                404: "the escrow knows no such deal, or the deal no such milestone",
+                409: "the evidence document is not pinned by this service",
+                413: "request body too large",
+                503: UNAVAILABLE,
+            }
+        ),
     },
 )
 def hand_in(
-    chain: ChainDep,
-    db: DbDep,
     document: Annotated[
-        dict, Body(description="the JSON of `escrow-oracle sign` (docs/attestations.md)")
+        SignedAttestationIn,
+        Body(description="the JSON of `escrow-oracle sign` (docs/attestations.md)"),
     ],
+    chain: ChainDep,
+    sessions: SessionsDep,
+    response: Response,
 ) -> IntakeOut:
-    """Check a signed attestation and queue it for relaying. Checked here: format, domain
-    (this chain and escrow), signature (offline for ECDSA keys, by an `isValidSignature` call
-    for contract keys, EIP-1271) and deadline, the signer is
-    a live key of one of the milestone's oracles, and the evidence document is pinned here.
-    The escrow checks everything again when the batch lands; GET /attestations/{id} follows."""
-    text = json.dumps(document)
-    try:
-        signed = SignedAttestation.from_json(text)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    """Check a signed attestation and queue it for relaying. Checked here: the domain (this
+    chain and escrow), the signature (offline for ECDSA keys, by an `isValidSignature` call
+    for contract keys, EIP-1271) and deadline, the deal and the milestone exist, the signer is
+    a live key of one of the oracles the milestone names, and the evidence document is pinned
+    here. One record per (attestation, signer): the oracles of a 2-of-2 milestone signing the
+    same facts are two records, both relayed. The escrow checks everything again when the
+    batch lands; GET /attestations/{id} follows."""
+    signed = document.signed()
     a = signed.attestation
-    try:
-        if (a.chain_id, a.escrow) != (chain.chain_id, chain.escrow_address):
-            raise HTTPException(
-                400,
-                f"attestation is for escrow {a.escrow} on chain {a.chain_id}, not this service's",
-            )
-        result = verify(signed, contract_check=chain.accepts_signature)
-        if not result.ok:
-            raise HTTPException(401, "; ".join(result.problems))
-        digest = "0x" + result.digest.hex()
-        existing = db.scalar(select(AttestationIntake).where(AttestationIntake.digest == digest))
-        if existing is not None:
-            return JSONResponse(IntakeOut.of(existing).model_dump(), status_code=200)
-        deal = chain.deal(a.deal_id)
-        operator = chain.operator_of(signed.signer)
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-    if deal is None or operator == 0 or operator not in deal.oracles:
-        raise HTTPException(403, f"{signed.signer} is not a live key of an oracle of this deal")
+    _check_domain(document.domain, chain)
+    result = verify(signed, contract_check=chain.accepts_signature)
+    if not result.ok:
+        raise HTTPException(401, "; ".join(result.problems))
+    digest = "0x" + result.digest.hex()
+    with sessions() as db:
+        existing = _intake(db, digest, signed.signer)
+    if existing is not None:  # handed in before by this signer (a retry): its record
+        response.status_code = status.HTTP_200_OK
+        return IntakeOut.of(existing)
+    _check_oracle(chain, signed.signer, a)
     sha = a.evidence_hash.hex()
-    if db.scalar(select(Evidence.cid).where(Evidence.sha256 == sha)) is None:
-        raise HTTPException(409, f"evidence {sha} is not pinned here: POST /evidence first")
-    row = AttestationIntake(
-        digest=digest,
-        deal_id=a.deal_id,
-        milestone=a.milestone,
-        signer=signed.signer,
-        met=a.met,
-        evidence_sha256=sha,
-        document=text,
-    )
-    db.add(row)
-    db.commit()
+    with sessions() as db:
+        if db.scalar(select(Evidence.cid).where(Evidence.sha256 == sha)) is None:
+            raise HTTPException(409, f"evidence {sha} is not pinned here: POST /evidence first")
+        row = AttestationIntake(
+            digest=digest,
+            deal_id=a.deal_id,
+            milestone=a.milestone,
+            signer=signed.signer,
+            met=a.met,
+            evidence_sha256=sha,
+            document=json.dumps(document.model_dump()),
+        )
+        db.add(row)
+        try:
+            db.commit()
+        except IntegrityError:  # the same, handed in at the same moment by the same signer
+            db.rollback()
+            response.status_code = status.HTTP_200_OK
+            row = _intake(db, digest, signed.signer)
     return IntakeOut.of(row)
 
 
-@router.get("/{intake_id}", response_model=IntakeOut, responses={404: {"description": "unknown"}})
-def status_of(intake_id: int, db: DbDep) -> IntakeOut:
+@router.get("/{intake_id}", response_model=IntakeOut, responses=errors({404: "unknown"}))
+def status_of(intake_id: RowId, db: DbDep) -> IntakeOut:
     """Where a handed-in attestation stands, with its transaction hash once submitted."""
     row = db.get(AttestationIntake, intake_id)
     if row is None:
         raise HTTPException(404, f"no attestation {intake_id}")
     return IntakeOut.of(row)
+
+
+def _check_domain(domain: DomainIn, chain: Chain) -> None:
+    if (domain.name, domain.version) != (
+        typed_data.ESCROW_DOMAIN_NAME,
+        typed_data.ESCROW_DOMAIN_VERSION,
+    ):
+        raise HTTPException(400, "attestation is for another contract (EIP-712 domain)")
+    if (domain.chainId, domain.verifyingContract) != (chain.chain_id, chain.escrow_address):
+        raise HTTPException(
+            400,
+            f"attestation is for escrow {domain.verifyingContract} on chain {domain.chainId}, "
+            "not this service's",
+        )
+
+
+def _check_oracle(chain: Chain, signer: str, a: Attestation) -> None:
+    """The rule the escrow applies: the signer is a live key of an operator that the
+    milestone names among its oracles."""
+    deal = chain.deal(a.deal_id)
+    if deal is None:
+        raise HTTPException(404, f"the escrow knows no deal {a.deal_id}")
+    if a.milestone >= len(deal.milestone_oracles):
+        raise HTTPException(404, f"deal {a.deal_id} has no milestone {a.milestone}")
+    operator = chain.operator_of(signer)
+    if operator == 0 or operator not in deal.milestone_oracles[a.milestone]:
+        raise HTTPException(
+            403,
+            f"{signer} is not a live key of an oracle of milestone {a.milestone} of deal "
+            f"{a.deal_id}",
+        )
+
+
+def _intake(db, digest: str, signer: str) -> AttestationIntake | None:
+    return db.scalar(
+        select(AttestationIntake).where(
+            AttestationIntake.digest == digest, AttestationIntake.signer == signer
+        )
+    )

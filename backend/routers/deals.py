@@ -12,8 +12,9 @@ from sqlalchemy import or_, select
 from backend.db import ChainEvent, DealRow, Evidence, MilestoneRow, VerdictRow
 from backend.deps import DbDep
 from backend.evidence.cid import raw_cid_of_sha256
+from backend.routers._common import DealId, Route, errors
 
-router = APIRouter(prefix="/deals", tags=["deals"])
+router = APIRouter(prefix="/deals", tags=["deals"], route_class=Route)
 
 
 class VerdictOut(BaseModel):
@@ -55,7 +56,9 @@ class DealOut(DealSummary):
     history: list[dict]
 
 
-@router.get("", response_model=list[DealSummary])
+@router.get(
+    "", response_model=list[DealSummary], responses=errors({400: "party is not an address"})
+)
 def list_deals(
     db: DbDep, party: Annotated[str | None, Query(description="buyer or supplier address")] = None
 ) -> list[DealSummary]:
@@ -69,8 +72,12 @@ def list_deals(
     return [_summary(d) for d in db.scalars(query)]
 
 
-@router.get("/{deal_id}", response_model=DealOut, responses={404: {"description": "unknown"}})
-def get_deal(deal_id: int, db: DbDep) -> DealOut:
+@router.get(
+    "/{deal_id}",
+    response_model=DealOut,
+    responses=errors({404: "not indexed: unknown, or not confirmed yet"}),
+)
+def get_deal(deal_id: DealId, db: DbDep) -> DealOut:
     """One deal: amounts funded / released / refunded, each milestone with its verdicts and
     links to their evidence, and the deal's whole event history."""
     deal = db.get(DealRow, deal_id)

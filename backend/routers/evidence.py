@@ -13,17 +13,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from backend import auth
-from backend.chain import Chain, ChainUnavailable
+from backend import uploads
 from backend.db import Evidence
-from backend.deps import ChainDep, DbDep, SettingsDep, StoreDep
+from backend.deps import ChainDep, DbDep, SessionsDep, SettingsDep, StoreDep
 from backend.evidence.cid import parse_cid
-from backend.evidence.mediatype import SNIFF_BYTES, sniff
-from backend.evidence.store import NotFound, StoreUnavailable
+from backend.evidence.store import NotFound
+from backend.routers._common import MAX_ROW_ID, UNAVAILABLE, Route, errors
+from backend.settings import ALLOWED_MEDIA_TYPES
 
-router = APIRouter(prefix="/evidence", tags=["evidence"])
+router = APIRouter(prefix="/evidence", tags=["evidence"], route_class=Route)
 
-CHUNK = 1 << 20
+MAX_MILESTONE_INDEX = 255  # milestone indexes are uint8 in change orders; the escrow has 64 at most
 MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the one file part
 
 
@@ -51,37 +51,86 @@ class EvidenceMeta(BaseModel):
         )
 
 
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the document: PDF, PNG, JPEG, WebP, JSON or plain text",
+                    }
+                },
+                "required": ["file"],
+                "additionalProperties": False,
+            }
+        }
+    },
+}
+SERVER_TIMING = {
+    "Server-Timing": {
+        "description": "where the time went, in ms: auth, body, store, record",
+        "schema": {"type": "string"},
+    }
+}
+SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=EvidenceMeta,
+    openapi_extra={"requestBody": UPLOAD_BODY},
     responses={
-        200: {"description": "the same document was already stored: its existing record"},
-        400: {"description": "the content does not match the signed sha256, or bad input"},
-        401: {"description": "missing, bad, expired or replayed signature"},
-        403: {"description": "signer may not upload (for this deal)"},
-        404: {"description": "unknown deal"},
-        413: {"description": "document larger than the configured limit"},
-        415: {"description": "media type (sniffed from the bytes) not allowed"},
-        503: {"description": "IPFS node or chain RPC unreachable; nothing was recorded"},
+        201: {"description": "stored, pinned and recorded", "headers": SERVER_TIMING},
+        200: {
+            "model": EvidenceMeta,
+            "description": "the same document was already stored: its existing record",
+            "headers": SERVER_TIMING,
+        },
+        **errors(
+            {
+                400: "X-Content-Sha256 missing or malformed, the content does not match it, "
+                "not one multipart field `file`, or a milestone without its deal",
+                401: "missing, bad, expired or replayed signature",
+                403: "signer may not upload (for this deal)",
+                404: "unknown deal",
+                413: "document larger than the configured limit",
+                415: "media type (sniffed from the bytes) not allowed",
+                503: UNAVAILABLE,
+            }
+        ),
     },
 )
 async def upload(
     request: Request,
     settings: SettingsDep,
-    db: DbDep,
+    sessions: SessionsDep,
     store: StoreDep,
     chain: ChainDep,
-    x_escrow_auth: Annotated[str | None, Header()] = None,
-    x_content_sha256: Annotated[str | None, Header()] = None,
-    deal: Annotated[int | None, Query(ge=1, description="link to this deal")] = None,
-    milestone: Annotated[int | None, Query(ge=0, description="and this milestone")] = None,
+    x_escrow_auth: Annotated[
+        str | None, Header(description="the signed request (docs/service.md)")
+    ] = None,
+    x_content_sha256: Annotated[
+        str | None,
+        Header(
+            description="hex sha256 of the document, as signed",
+            json_schema_extra={"pattern": SHA256_PATTERN},
+        ),
+    ] = None,
+    deal: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="link to this deal")] = None,
+    milestone: Annotated[
+        int | None, Query(ge=0, le=MAX_MILESTONE_INDEX, description="and this milestone")
+    ] = None,
 ):
     """Upload one document as the multipart field `file`. The request is signed (see
     docs/service.md): by a party of `deal`, an oracle or the arbiter it names, or, for a
     document not linked to a deal, by any live operator key. The media type is sniffed from
     the bytes (PDF, PNG, JPEG, WebP, JSON, plain text). The same bytes twice give the same CID
-    and one record (200 the second time)."""
+    and one record (200 the second time). A refused upload stores and records nothing."""
     claimed = (x_content_sha256 or "").lower().removeprefix("0x")
     if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
         raise HTTPException(400, "X-Content-Sha256 must be the hex sha256 of the document")
@@ -94,9 +143,8 @@ async def upload(
     timing = ServerTiming()
     # Who signed, and may they: before a byte of the body is read.
     signed = await run_in_threadpool(
-        _check_signer, chain, db, settings, x_escrow_auth, claimed, deal
+        uploads.check_signer, chain, sessions, settings, x_escrow_auth, claimed, deal
     )
-
     timing.lap("auth")
     form = await request.form(max_files=1, max_fields=0, max_part_size=settings.max_upload_bytes)
     upload = form.get("file")
@@ -105,45 +153,64 @@ async def upload(
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
     timing.lap("body")
-    # The blocking rest (sniff, add to the store, record) in one worker-thread hop: each hop
+    # The blocking rest (check, add to the store, record) in one worker-thread hop: each hop
     # costs a context switch, and on a small machine they add up to more than the work.
     row, created = await run_in_threadpool(
-        _store_and_record,
+        uploads.store_and_record,
         settings,
         store,
-        db,
+        sessions,
         upload.file,
         signed,
         claimed,
         deal,
         milestone,
-        timing,
+        timing.lap,
     )
     meta = EvidenceMeta.of(row, created=created)
     headers = {"Server-Timing": timing.header()}
     return JSONResponse(meta.model_dump(), status_code=201 if created else 200, headers=headers)
 
 
+BINARY = {"type": "string", "format": "binary"}
+STRING = {"type": "string"}
+
+
+def _document_content(media_types) -> dict:
+    return {t: {"schema": {} if t == "application/json" else BINARY} for t in media_types}
+
+
+def document_media_types(openapi: dict, media_types: tuple[str, ...]) -> dict:
+    """The OpenAPI document with GET /evidence/{cid} answering the media types this service
+    is configured to accept (ESCROW_ALLOWED_MEDIA_TYPES)."""
+    answer = openapi["paths"]["/evidence/{cid}"]["get"]["responses"]["200"]
+    answer["content"] = _document_content(media_types)
+    return openapi
+
+
 @router.get(
     "/{cid}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the document"},
-        400: {"description": "malformed CID"},
-        404: {"description": "unknown CID"},
-        503: {"description": "IPFS node unreachable"},
+        200: {
+            "description": "the document, in the media type sniffed at upload",
+            "content": _document_content(ALLOWED_MEDIA_TYPES),
+            "headers": {
+                "X-Content-Sha256": {"description": "the document's hex sha256", "schema": STRING},
+                "ETag": {"description": "the CID, quoted", "schema": STRING},
+            },
+        },
+        **errors({400: "malformed CID", 404: "unknown CID", 503: UNAVAILABLE}),
     },
 )
-async def download(cid: str, db: DbDep, store: StoreDep):
+async def download(cid: str, sessions: SessionsDep, store: StoreDep):
     """Stream a document back. Its sha256 is sent first (X-Content-Sha256) and checked while
     streaming: a document whose bytes no longer match is cut off rather than served whole."""
-    row = _record(db, cid)
+    row = await run_in_threadpool(_find, sessions, cid)
     try:
         chunks = await run_in_threadpool(store.cat, row.cid)
     except NotFound as exc:
         raise HTTPException(404, f"{cid} is recorded but missing from the store") from exc
-    except StoreUnavailable as exc:
-        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
     return StreamingResponse(
         iterate_in_threadpool(_checked(chunks, row.sha256)),
         media_type=row.media_type,
@@ -159,10 +226,7 @@ async def download(cid: str, db: DbDep, store: StoreDep):
 @router.get(
     "/{cid}/meta",
     response_model=EvidenceMeta,
-    responses={
-        400: {"description": "malformed CID"},
-        404: {"description": "unknown CID"},
-    },
+    responses=errors({400: "malformed CID", 404: "unknown CID"}),
 )
 def meta(cid: str, db: DbDep) -> EvidenceMeta:
     """The document's record: CID, sha256, size, sniffed media type, uploader, deal link."""
@@ -190,6 +254,11 @@ class ServerTiming:
         return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self._laps)
 
 
+def _find(sessions, cid: str) -> Evidence:
+    with sessions() as db:
+        return _record(db, cid)
+
+
 def _record(db, cid: str) -> Evidence:
     try:
         parsed = parse_cid(cid)
@@ -199,101 +268,6 @@ def _record(db, cid: str) -> Evidence:
     if row is None:
         raise HTTPException(404, f"no evidence with CID {cid}")
     return row
-
-
-def _authenticate(chain: Chain, db, settings, header, content_sha256, deal) -> auth.Signed:
-    try:
-        request = auth.parse_header(header)
-        message = auth.auth_message(
-            action="POST /evidence",
-            content_sha256=content_sha256,
-            deal_id=deal,
-            chain_id=chain.chain_id,
-            escrow=chain.escrow_address,
-            nonce=request.nonce,
-            expires=request.expires,
-        )
-        return auth.verify(request, message, db, settings.auth_max_validity_seconds)
-    except auth.AuthError as exc:
-        raise HTTPException(401, str(exc)) from exc
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-
-
-def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
-    try:
-        operator = chain.operator_of(signer)
-        if deal is None:
-            if operator == 0:
-                raise HTTPException(403, "documents not linked to a deal: operator keys only")
-            return
-        parties = chain.deal(deal)
-        if parties is None:
-            raise HTTPException(404, f"deal {deal} does not exist")
-        if signer in (parties.buyer, parties.supplier):
-            return
-        if operator and (operator in parties.oracles or operator == parties.arbiter):
-            return
-        raise HTTPException(403, f"{signer} is not a party, oracle or arbiter of deal {deal}")
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-
-
-def _check_signer(chain: Chain, db, settings, header, content_sha256, deal) -> auth.Signed:
-    """Authenticates and authorizes. Nothing is written yet: a write transaction held through
-    the upload would make every concurrent upload wait for this one's IPFS add."""
-    signed = _authenticate(chain, db, settings, header, content_sha256, deal)
-    _authorize(chain, signed.address, deal)
-    return signed
-
-
-def _store_and_record(
-    settings, store, db, fileobj, signed: auth.Signed, claimed: str, deal, milestone, timing
-) -> tuple[Evidence, bool]:
-    """Sniffs the type, adds the document to the store, then records it and spends the
-    request's nonce in one short transaction. Returns the record and whether it is new. A
-    request refused on the way (415, 503...) records nothing, its nonce included, so the client
-    may send the same signed request again once the store is back."""
-    head = fileobj.read(SNIFF_BYTES)
-    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
-    if media_type not in settings.allowed_media_types:
-        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
-    fileobj.seek(0)
-    try:
-        stored = store.add(_chunks(fileobj))
-    except StoreUnavailable as exc:
-        raise HTTPException(503, f"evidence store unavailable: {exc}") from exc
-    if stored.sha256.hex() != claimed:
-        raise HTTPException(400, "the document's sha256 is not the one that was signed")
-    timing.lap("store")
-
-    try:
-        auth.spend(db, signed)
-    except auth.AuthError as exc:
-        raise HTTPException(401, str(exc)) from exc
-    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
-    if existing is not None:
-        db.commit()
-        timing.lap("record")
-        return existing, False
-    row = Evidence(
-        cid=stored.cid,
-        sha256=stored.sha256.hex(),
-        size=stored.size,
-        media_type=media_type,
-        uploader=signed.address,
-        deal_id=deal,
-        milestone=milestone,
-    )
-    db.add(row)
-    db.commit()
-    timing.lap("record")
-    return row, True
-
-
-def _chunks(fileobj) -> Iterator[bytes]:
-    while chunk := fileobj.read(CHUNK):
-        yield chunk
 
 
 def _checked(chunks: Iterator[bytes], sha256_hex: str) -> Iterator[bytes]:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from eth_utils import is_address, to_checksum_address
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import typed_data
-from backend.chain import Chain, ChainUnavailable
+from backend.chain import Chain
 from backend.db import ChainEvent, Offer
-from backend.deps import ChainDep, DbDep
+from backend.deps import ChainDep, SessionsDep
+from backend.routers._common import UNAVAILABLE, Route, RowId, errors
 from backend.routers._typed import (
     Address,
     MilestoneIn,
@@ -29,11 +30,9 @@ from backend.routers._typed import (
     typed,
 )
 
-router = APIRouter(prefix="/offers", tags=["offers"])
+router = APIRouter(prefix="/offers", tags=["offers"], route_class=Route)
 
 ZERO_ADDRESS = "0x" + "00" * 20
-
-OfferId = Annotated[int, Path(ge=0, lt=1 << 63, description="the offer's id in this service")]
 
 Status = Literal["open", "used", "withdrawn", "expired"]
 
@@ -78,19 +77,24 @@ class OfferOut(StoredOut):
     status_code=status.HTTP_201_CREATED,
     response_model=OfferOut,
     responses={
-        200: {"description": "the same signed offer was stored before: its record"},
-        400: {
-            "description": "buyer is supplier, zero address, no or too many milestones, "
-            "deadline passed, no usable signature"
-        },
-        403: {"description": "not signed by offer.supplier (or changed after signing)"},
-        409: {"description": "the supplier's nonce is used (an offer accepted or withdrawn)"},
-        422: {"description": "malformed body"},
-        503: {"description": "chain RPC unreachable"},
+        200: {"model": OfferOut, "description": "the same signed offer was stored before"},
+        **errors(
+            {
+                400: "buyer is supplier, zero address, no or too many milestones, "
+                "deadline passed, no usable signature",
+                403: "not signed by offer.supplier (or changed after signing)",
+                409: "the supplier's nonce is used (an offer accepted or withdrawn)",
+                413: "request body too large",
+                503: UNAVAILABLE,
+            }
+        ),
     },
 )
 def post_offer(
-    signed: Annotated[SignedOffer, Body()], chain: ChainDep, db: DbDep, response: Response
+    signed: Annotated[SignedOffer, Body()],
+    chain: ChainDep,
+    sessions: SessionsDep,
+    response: Response,
 ) -> OfferOut:
     """Store a deal offer signed by its supplier (`offer` as passed to eth_signTypedData_v4,
     in the escrow's domain) after the checks the escrow will make when the buyer accepts it:
@@ -106,60 +110,56 @@ def post_offer(
     if not o.milestones:
         raise HTTPException(400, "an offer has at least one milestone")
     signature = bytes.fromhex(signed.signature[2:])
-    try:
-        if len(o.milestones) > chain.max_milestones:
-            raise HTTPException(
-                400,
-                f"{len(o.milestones)} milestones: the escrow takes at most {chain.max_milestones}",
-            )
-        full = typed_data.escrow_message(
-            "DealOffer", chain.chain_id, chain.escrow_address, typed(o)
+    if len(o.milestones) > chain.max_milestones:
+        raise HTTPException(
+            400, f"{len(o.milestones)} milestones: the escrow takes at most {chain.max_milestones}"
         )
-        digest = typed_data.digest(full)
-        digest_hex = "0x" + digest.hex()
-        now = chain.block_time()
+    full = typed_data.escrow_message("DealOffer", chain.chain_id, chain.escrow_address, typed(o))
+    digest = typed_data.digest(full)
+    digest_hex = "0x" + digest.hex()
+    now = chain.block_time()
+    with sessions() as db:
         same = db.scalar(
             select(Offer).where(Offer.digest == digest_hex, Offer.signature == signed.signature)
         )
-        if same is not None:  # handed in before (a retry): its record, as it stands now
-            response.status_code = status.HTTP_200_OK
-            return OfferOut.of(same, _status(chain, db, same, now))
-        if o.deadline <= now:
-            raise HTTPException(400, f"deadline {o.deadline} has passed (chain time {now})")
-        signer, recovered, problems = typed_data.signer_among(
-            (o.supplier,), digest, signature, chain.accepts_signature
-        )
-        if signer is None:
-            if problems:  # not even a usable ECDSA signature, and no contract wallet accepts it
-                raise HTTPException(400, "; ".join(problems))
-            raise HTTPException(
-                403,
-                f"signed by {recovered}, not by the offer's supplier ({o.supplier}): another "
-                "key, or the offer was changed after signing",
-            )
-        if chain.offer_nonce_used(o.supplier, o.nonce):
-            raise HTTPException(409, "offer nonce already used (accepted or withdrawn)")
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-    row = Offer(
-        supplier=o.supplier,
-        buyer=o.buyer,
-        nonce=str(o.nonce),
-        deadline=str(o.deadline),
-        total=str(sum(m.amount for m in o.milestones)),
-        offer=normalised(o.model_dump()),
-        signature=signed.signature,
-        digest=digest_hex,
-    )
-    db.add(row)
-    try:
-        db.commit()
-    except IntegrityError:  # the same offer, another signature of it (an EIP-1271 wallet)
-        db.rollback()
-        row = db.scalar(
-            select(Offer).where(Offer.digest == digest_hex, Offer.supplier == o.supplier)
-        )
+    if same is not None:  # handed in before (a retry): its record, as it stands now
         response.status_code = status.HTTP_200_OK
+        return _out(chain, sessions, [same], now)[0]
+    if o.deadline <= now:
+        raise HTTPException(400, f"deadline {o.deadline} has passed (chain time {now})")
+    signer, recovered, problems = typed_data.signer_among(
+        (o.supplier,), digest, signature, chain.accepts_signature
+    )
+    if signer is None:
+        if problems:  # not even a usable ECDSA signature, and no contract wallet accepts it
+            raise HTTPException(400, "; ".join(problems))
+        raise HTTPException(
+            403,
+            f"signed by {recovered}, not by the offer's supplier ({o.supplier}): another "
+            "key, or the offer was changed after signing",
+        )
+    if chain.offer_nonce_used(o.supplier, o.nonce):
+        raise HTTPException(409, "offer nonce already used (accepted or withdrawn)")
+    with sessions() as db:
+        row = Offer(
+            supplier=o.supplier,
+            buyer=o.buyer,
+            nonce=str(o.nonce),
+            deadline=str(o.deadline),
+            total=str(sum(m.amount for m in o.milestones)),
+            offer=normalised(o.model_dump()),
+            signature=signed.signature,
+            digest=digest_hex,
+        )
+        db.add(row)
+        try:
+            db.commit()
+        except IntegrityError:  # the same offer, another signature of it (an EIP-1271 wallet)
+            db.rollback()
+            row = db.scalar(
+                select(Offer).where(Offer.digest == digest_hex, Offer.supplier == o.supplier)
+            )
+            response.status_code = status.HTTP_200_OK
     # Just checked: the nonce is unused and the deadline ahead (no further read to fail).
     return OfferOut.of(row, "open")
 
@@ -167,11 +167,11 @@ def post_offer(
 @router.get(
     "",
     response_model=list[OfferOut],
-    responses={400: {"description": "party is not an address"}, 503: {"description": "RPC"}},
+    responses=errors({400: "party is not an address", 503: UNAVAILABLE}),
 )
 def list_offers(
     chain: ChainDep,
-    db: DbDep,
+    sessions: SessionsDep,
     party: Annotated[str, Query(description="the buyer's or the supplier's address")],
     status_filter: Annotated[
         Status | None, Query(alias="status", description="only the offers in this status")
@@ -184,40 +184,49 @@ def list_offers(
     if not is_address(party):
         raise HTTPException(400, "party must be an address")
     party = to_checksum_address(party)
-    rows = db.scalars(
-        select(Offer)
-        .where(or_(Offer.buyer == party, Offer.supplier == party))
-        .order_by(Offer.id.desc())
-    ).all()
+    with sessions() as db:
+        rows = db.scalars(
+            select(Offer)
+            .where(or_(Offer.buyer == party, Offer.supplier == party))
+            .order_by(Offer.id.desc())
+        ).all()
     if not rows:
         return []
-    try:
-        now = chain.block_time()
-        listed = [OfferOut.of(r, _status(chain, db, r, now)) for r in rows]
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
+    listed = _out(chain, sessions, rows, chain.block_time())
     return [o for o in listed if status_filter is None or o.status == status_filter]
 
 
 @router.get(
     "/{offer_id}",
     response_model=OfferOut,
-    responses={404: {"description": "no such offer"}, 503: {"description": "RPC down"}},
+    responses=errors({404: "no such offer", 503: UNAVAILABLE}),
 )
-def get_offer(offer_id: OfferId, chain: ChainDep, db: DbDep) -> OfferOut:
+def get_offer(offer_id: RowId, chain: ChainDep, sessions: SessionsDep) -> OfferOut:
     """One stored offer, with its `status` read from the chain now."""
-    row = db.get(Offer, offer_id)
+    with sessions() as db:
+        row = db.get(Offer, offer_id)
     if row is None:
         raise HTTPException(404, f"no offer {offer_id}")
-    try:
-        return OfferOut.of(row, _status(chain, db, row, chain.block_time()))
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
+    return _out(chain, sessions, [row], chain.block_time())[0]
 
 
-def _status(chain: Chain, db: Session, row: Offer, now: int) -> Status:
-    if chain.offer_nonce_used(row.supplier, int(row.nonce)):
-        return "withdrawn" if _withdrawn(db, row) else "used"
+def _out(chain: Chain, sessions, rows: list[Offer], now: int) -> list[OfferOut]:
+    """The records with their status: the nonces read from the chain first, then, for the used
+    ones, the deal index asked whether they were withdrawn (no session open meanwhile)."""
+    used = [chain.offer_nonce_used(r.supplier, int(r.nonce)) for r in rows]
+    withdrawn = set()
+    if any(used):
+        with sessions() as db:
+            withdrawn = {r.id for r, u in zip(rows, used, strict=True) if u and _withdrawn(db, r)}
+    return [
+        OfferOut.of(r, _status(r, u, r.id in withdrawn, now))
+        for r, u in zip(rows, used, strict=True)
+    ]
+
+
+def _status(row: Offer, used: bool, withdrawn: bool, now: int) -> Status:
+    if used:
+        return "withdrawn" if withdrawn else "used"
     if int(row.deadline) <= now:
         return "expired"
     return "open"

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
-from pydantic import Field, field_validator
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from pydantic import Field, PlainValidator, WithJsonSchema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend import typed_data
-from backend.chain import ChainUnavailable, DealParties
+from backend.chain import DealParties
 from backend.db import Proposal
-from backend.deps import ChainDep, DbDep
+from backend.deps import ChainDep, SessionsDep
+from backend.routers._common import UNAVAILABLE, DealId, Route, errors
 from backend.routers._typed import (
     MilestoneIn,
     SignatureHex,
@@ -30,25 +31,40 @@ from backend.routers._typed import (
 )
 from backend.terms import ChangeAction, DealStatus
 
-router = APIRouter(prefix="/deals/{deal_id}/proposals", tags=["proposals"])
+router = APIRouter(prefix="/deals/{deal_id}/proposals", tags=["proposals"], route_class=Route)
 
 Kind = Literal["amendment", "cancellation"]
 PRIMARY_TYPE = {"amendment": "Amendment", "cancellation": "Cancellation"}
 
-DealId = Annotated[int, Path(ge=0, lt=1 << 63, description="the escrow's deal id")]
+
+def _action(value: object) -> int:
+    codes = {a.value for a in ChangeAction}
+    if isinstance(value, str) and value in {str(c) for c in codes}:
+        value = int(value)
+    if type(value) is not int or value not in codes:
+        raise ValueError("action is 0 (Edit), 1 (Add) or 2 (Remove)")
+    return value
+
+
+ActionCode = Annotated[
+    int,
+    PlainValidator(_action),
+    WithJsonSchema(
+        {
+            "description": "0 Edit, 1 Add, 2 Remove",
+            "anyOf": [
+                {"enum": sorted(a.value for a in ChangeAction)},
+                {"enum": sorted(str(a.value) for a in ChangeAction)},
+            ],
+        }
+    ),
+]
 
 
 class MilestoneChangeIn(Struct):
     index: Uint8
-    action: Annotated[Uint8, Field(description="0 Edit, 1 Add, 2 Remove")]
+    action: ActionCode
     terms: MilestoneIn  # all zero for Remove
-
-    @field_validator("action")
-    @classmethod
-    def _known_action(cls, value: int) -> int:
-        if value not in {a.value for a in ChangeAction}:
-            raise ValueError("action is 0 (Edit), 1 (Add) or 2 (Remove)")
-        return value
 
 
 class AmendmentIn(Struct):
@@ -105,23 +121,25 @@ class ProposalOut(StoredOut):
     status_code=status.HTTP_201_CREATED,
     response_model=ProposalOut,
     responses={
-        200: {"description": "the same proposal by the same signer was stored before: its record"},
-        400: {"description": "message.dealId is not the path's deal, deadline passed, bad sig"},
-        403: {"description": "signed by neither the buyer nor the supplier of the deal"},
-        404: {"description": "the escrow knows no such deal"},
-        409: {
-            "description": "stale (dealVersion is not the deal's version), revoked (nonce is "
-            "not the signer's agreement nonce) or deal cancelled"
-        },
-        422: {"description": "malformed body"},
-        503: {"description": "chain RPC unreachable"},
+        200: {"model": ProposalOut, "description": "stored before, by the same signer"},
+        **errors(
+            {
+                400: "message.dealId is not the path's deal, deadline passed, no usable signature",
+                403: "signed by neither the buyer nor the supplier of the deal",
+                404: "the escrow knows no such deal",
+                409: "stale (dealVersion is not the deal's version), revoked (nonce is not the "
+                "signer's agreement nonce) or deal cancelled",
+                413: "request body too large",
+                503: UNAVAILABLE,
+            }
+        ),
     },
 )
 def propose(
     deal_id: DealId,
     proposal: Annotated[ProposalIn, Body()],
     chain: ChainDep,
-    db: DbDep,
+    sessions: SessionsDep,
     response: Response,
 ) -> ProposalOut:
     """Store a change order or cancellation signed by the deal's buyer or supplier
@@ -133,75 +151,74 @@ def propose(
     if m.dealId != deal_id:
         raise HTTPException(400, f"message.dealId is {m.dealId}, not this deal ({deal_id})")
     signature = bytes.fromhex(proposal.signature[2:])
-    try:
-        full = typed_data.escrow_message(
-            PRIMARY_TYPE[proposal.kind], chain.chain_id, chain.escrow_address, typed(m)
-        )
-        digest = typed_data.digest(full)
-        digest_hex = "0x" + digest.hex()
-        deal = chain.deal(deal_id, fresh=True)
-        if deal is None:
-            raise HTTPException(404, f"the escrow knows no deal {deal_id}")
-        now = chain.block_time()
+    full = typed_data.escrow_message(
+        PRIMARY_TYPE[proposal.kind], chain.chain_id, chain.escrow_address, typed(m)
+    )
+    digest = typed_data.digest(full)
+    digest_hex = "0x" + digest.hex()
+    deal = chain.deal(deal_id, fresh=True)
+    if deal is None:
+        raise HTTPException(404, f"the escrow knows no deal {deal_id}")
+    now = chain.block_time()
+    with sessions() as db:
         same = db.scalar(
             select(Proposal).where(
                 Proposal.digest == digest_hex, Proposal.signature == proposal.signature
             )
         )
-        if same is not None:  # handed in before (a retry): its record, as it stands now
-            response.status_code = status.HTTP_200_OK
-            return ProposalOut.of(same, _status(same, deal, now))
-        if m.deadline <= now:
-            raise HTTPException(400, f"deadline {m.deadline} has passed (chain time {now})")
-        if deal.status == DealStatus.CANCELLED:
-            raise HTTPException(409, f"deal {deal_id} is cancelled")
-        if m.dealVersion != deal.version:
-            raise HTTPException(409, f"stale: the deal is at version {deal.version}")
-        signer, recovered, problems = typed_data.signer_among(
-            (deal.buyer, deal.supplier), digest, signature, chain.accepts_signature
+    if same is not None:  # handed in before (a retry): its record, as it stands now
+        response.status_code = status.HTTP_200_OK
+        return ProposalOut.of(same, _status(same, deal, now, _nonces(chain, deal_id, [same])))
+    if m.deadline <= now:
+        raise HTTPException(400, f"deadline {m.deadline} has passed (chain time {now})")
+    if deal.status == DealStatus.CANCELLED:
+        raise HTTPException(409, f"deal {deal_id} is cancelled")
+    if m.dealVersion != deal.version:
+        raise HTTPException(409, f"stale: the deal is at version {deal.version}")
+    signer, recovered, problems = typed_data.signer_among(
+        (deal.buyer, deal.supplier), digest, signature, chain.accepts_signature
+    )
+    if signer is None:
+        if problems:  # not even a usable ECDSA signature, and no contract party accepts it
+            raise HTTPException(400, "; ".join(problems))
+        raise HTTPException(
+            403,
+            f"signed by {recovered}, who is neither the buyer ({deal.buyer}) nor the "
+            f"supplier ({deal.supplier}) of deal {deal_id}",
         )
-        if signer is None:
-            if problems:  # not even a usable ECDSA signature, and no contract party accepts it
-                raise HTTPException(400, "; ".join(problems))
-            raise HTTPException(
-                403,
-                f"signed by {recovered}, who is neither the buyer ({deal.buyer}) nor the "
-                f"supplier ({deal.supplier}) of deal {deal_id}",
-            )
-        current = chain.agreement_nonce(deal_id, signer)
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
+    current = chain.agreement_nonce(deal_id, signer)
     if m.nonce != current:
         raise HTTPException(
             409, f"revoked: the signer's agreement nonce for deal {deal_id} is {current}"
         )
-    row = Proposal(
-        deal_id=deal_id,
-        kind=proposal.kind,
-        signer=signer,
-        message=normalised(m.model_dump()),
-        signature=proposal.signature,
-        digest=digest_hex,
-        deal_version=m.dealVersion,
-        deadline=str(m.deadline),
-    )
-    db.add(row)
-    try:
-        db.commit()
-    except IntegrityError:  # the same proposal by the same signer (another signature of it)
-        db.rollback()
-        row = db.scalar(
-            select(Proposal).where(Proposal.digest == digest_hex, Proposal.signer == signer)
+    with sessions() as db:
+        row = Proposal(
+            deal_id=deal_id,
+            kind=proposal.kind,
+            signer=signer,
+            message=normalised(m.model_dump()),
+            signature=proposal.signature,
+            digest=digest_hex,
+            deal_version=m.dealVersion,
+            deadline=str(m.deadline),
         )
-        response.status_code = status.HTTP_200_OK
-    return ProposalOut.of(row, _status(row, deal, now))
+        db.add(row)
+        try:
+            db.commit()
+        except IntegrityError:  # the same proposal by the same signer (another signature of it)
+            db.rollback()
+            row = db.scalar(
+                select(Proposal).where(Proposal.digest == digest_hex, Proposal.signer == signer)
+            )
+            response.status_code = status.HTTP_200_OK
+    return ProposalOut.of(row, _status(row, deal, now, {signer: current}))
 
 
-@router.get("", response_model=list[ProposalOut], responses={503: {"description": "RPC down"}})
+@router.get("", response_model=list[ProposalOut], responses=errors({503: UNAVAILABLE}))
 def list_proposals(
     deal_id: DealId,
     chain: ChainDep,
-    db: DbDep,
+    sessions: SessionsDep,
     kind: Annotated[Kind | None, Query(description="only amendments or cancellations")] = None,
 ) -> list[ProposalOut]:
     """The deal's stored proposals, newest first, each with its `status` read from the chain
@@ -211,22 +228,25 @@ def list_proposals(
     query = select(Proposal).where(Proposal.deal_id == deal_id).order_by(Proposal.id.desc())
     if kind is not None:
         query = query.where(Proposal.kind == kind)
-    rows = db.scalars(query).all()
+    with sessions() as db:
+        rows = db.scalars(query).all()
     if not rows:
         return []
-    try:
-        deal = chain.deal(deal_id, fresh=True)
-        now = chain.block_time()
-        nonces = {s: chain.agreement_nonce(deal_id, s) for s in {r.signer for r in rows}}
-    except ChainUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-    return [ProposalOut.of(r, _status(r, deal, now, nonces[r.signer])) for r in rows]
+    deal = chain.deal(deal_id, fresh=True)
+    now = chain.block_time()
+    nonces = _nonces(chain, deal_id, rows)
+    return [ProposalOut.of(r, _status(r, deal, now, nonces)) for r in rows]
 
 
-def _status(row: Proposal, deal: DealParties | None, now: int, nonce: int | None = None) -> Status:
+def _nonces(chain, deal_id: int, rows) -> dict[str, int]:
+    """Each signer's agreement nonce for the deal, read from the chain now."""
+    return {signer: chain.agreement_nonce(deal_id, signer) for signer in {r.signer for r in rows}}
+
+
+def _status(row: Proposal, deal: DealParties | None, now: int, nonces: dict[str, int]) -> Status:
     if deal is None or deal.status == DealStatus.CANCELLED or row.deal_version != deal.version:
         return "stale"
-    if nonce is not None and int(row.message.get("nonce", 0)) != nonce:
+    if int(row.message.get("nonce", 0)) != nonces[row.signer]:
         return "revoked"
     if int(row.deadline) <= now:
         return "expired"

@@ -16,12 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from backend import typed_data
 from backend.chain import load_abi
+from backend.routers._common import UNAVAILABLE, Route, errors
 from backend.settings import ROOT
 
 WEB_DIR = ROOT / "web"
 ETHERS_BUNDLE = ROOT / "node_modules" / "ethers" / "dist" / "ethers.min.js"
 
-router = APIRouter(tags=["web page"])
+router = APIRouter(tags=["web page"], route_class=Route)
 
 
 @router.get("/", include_in_schema=False)
@@ -29,7 +30,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/app/")
 
 
-@router.get("/app/config.json")
+@router.get("/app/config.json", responses=errors({503: UNAVAILABLE}))
 def config(request: Request) -> dict:
     """The deployment the page works with: chain id, escrow address, the RPC URL it reads
     through, and the EIP-712 types it signs (the same lists docs/typed-data.md documents)."""
@@ -48,7 +49,9 @@ def config(request: Request) -> dict:
     }
 
 
-@router.get("/app/abi.json")
+@router.get(
+    "/app/abi.json", responses=errors({503: "the build artifact is missing (`make compile`)"})
+)
 def abi() -> list[dict]:
     """The escrow's ABI (IEscrow: both halves at one address)."""
     try:

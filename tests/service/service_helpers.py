@@ -42,11 +42,14 @@ def upload(client, account, escrow, content: bytes, deal: int | None = None, **k
 
 
 def typed_json(value):
-    """A typed-data message as a page passes it: bytes as 0x hex (uints stay JSON numbers)."""
+    """A typed-data message as a page passes it: bytes as 0x hex, uints as JSON numbers, from
+    2^53 up (beyond what JSON parsers read exactly) as decimal strings."""
     if isinstance(value, dict):
         return {k: typed_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [typed_json(v) for v in value]
     if isinstance(value, bytes):
         return "0x" + value.hex()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1 << 53:
+        return str(value)
     return value

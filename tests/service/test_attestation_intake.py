@@ -127,13 +127,13 @@ def test_signer_not_an_oracle_of_the_deal_is_403(
     assert r.status_code == 403
 
 
-def test_other_escrow_or_malformed_is_400(
+def test_other_escrow_is_400_malformed_is_422(
     make_client, escrow, stable, buyer, supplier, inspector, ops, create_deal
 ):
     client, deal = _setup(make_client, escrow, stable, buyer, supplier, ops, create_deal)
     other = _document(escrow, inspector, deal.id, 0, REPORT, chain_id=1)
     assert client.post("/attestations", json=other).status_code == 400
-    assert client.post("/attestations", json={"format": "nope"}).status_code == 400
+    assert client.post("/attestations", json={"format": "nope"}).status_code == 422
 
 
 def test_unknown_attestation_is_404(client):

@@ -264,7 +264,7 @@ def test_refusals_store_nothing(client, escrow, buyer, supplier, stranger, ops):
         lambda b: b["offer"].update(supplier=None),
         lambda b: b["offer"].update(arbiter=True),
         lambda b: b["offer"].update(arbiter=1 << 32),
-        lambda b: b["offer"].update(nonce=1.0),
+        lambda b: b["offer"].update(nonce=1.5),
         lambda b: b["offer"].update(nonce="0x10"),
         lambda b: b["offer"]["policy"].update(retentionBps=1 << 16),
         lambda b: b["offer"]["policy"].pop("rulingPeriod"),

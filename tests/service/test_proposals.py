@@ -252,7 +252,7 @@ def test_refusals_store_nothing(client, escrow, buyer, supplier, stranger, activ
         lambda b: b["message"].update(toSupplier=True),
         lambda b: b["message"].update(toSupplier=1 << 96),
         lambda b: b["message"].update(toSupplier="0x10"),
-        lambda b: b["message"].update(dealVersion=1.0),
+        lambda b: b["message"].update(dealVersion=1.5),
         lambda b: b.update(signature="0xzz"),
         lambda b: b.update(kind="amendment"),  # a cancellation's message
     ],

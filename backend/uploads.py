@@ -1,0 +1,180 @@
+"""A signed upload, step by step, each step touching one thing (POST /evidence runs them):
+
+1. `check_signer`: the signature (recovered here), the signer's role (chain), the nonce
+   unused (one short database read). Nothing written.
+2. `store_and_record`: the media type sniffed and the sha256 checked against the signed one
+   BEFORE anything is stored; then the add to the store (pinned); then the nonce spent and the
+   record written in one short transaction.
+
+So a refused request leaves nothing behind: no row, no nonce spent, no object or pin (a
+document added for a request refused after the add, the nonce spent by a racing copy of it,
+is removed again unless a record or another upload of the same bytes holds it). No database
+connection is held while the chain or the store is waited on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend import auth
+from backend.chain import Chain
+from backend.db import Evidence
+from backend.evidence.mediatype import SNIFF_BYTES, sniff
+from backend.evidence.store import EvidenceStore, NotFound, StoredObject, StoreUnavailable
+from backend.settings import Settings
+
+CHUNK = 1 << 20
+
+
+def check_signer(
+    chain: Chain,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    header: str | None,
+    content_sha256: str,
+    deal: int | None,
+) -> auth.Signed:
+    """Who signed, and may they: AuthError (401), HTTPException 403/404, ChainUnavailable."""
+    request = auth.parse_header(header)
+    message = auth.auth_message(
+        action="POST /evidence",
+        content_sha256=content_sha256,
+        deal_id=deal,
+        chain_id=chain.chain_id,
+        escrow=chain.escrow_address,
+        nonce=request.nonce,
+        expires=request.expires,
+    )
+    signed = auth.verify(request, message, settings.auth_max_validity_seconds)
+    _authorize(chain, signed.address, deal)
+    with sessions() as db:
+        auth.check_unused(db, signed)
+    return signed
+
+
+def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
+    operator = chain.operator_of(signer)
+    if deal is None:
+        if operator == 0:
+            raise HTTPException(403, "documents not linked to a deal: operator keys only")
+        return
+    parties = chain.deal(deal)
+    if parties is None:
+        raise HTTPException(404, f"deal {deal} does not exist")
+    if signer in (parties.buyer, parties.supplier):
+        return
+    if operator and (operator in parties.oracles or operator == parties.arbiter):
+        return
+    raise HTTPException(403, f"{signer} is not a party, oracle or arbiter of deal {deal}")
+
+
+def store_and_record(
+    settings: Settings,
+    store: EvidenceStore,
+    sessions: sessionmaker[Session],
+    fileobj,
+    signed: auth.Signed,
+    claimed: str,
+    deal: int | None,
+    milestone: int | None,
+    lap,
+) -> tuple[Evidence, bool]:
+    """Checks, stores and records the document of a checked request; returns the record and
+    whether it is new. `lap(name)` marks the end of the store and record steps."""
+    head = fileobj.read(SNIFF_BYTES)
+    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
+    if media_type not in settings.allowed_media_types:
+        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
+    fileobj.seek(0)
+    sha256 = hashlib.sha256()
+    for chunk in _chunks(fileobj):
+        sha256.update(chunk)
+    if sha256.hexdigest() != claimed:
+        raise HTTPException(400, "the document's sha256 is not the one that was signed")
+    fileobj.seek(0)
+    with IN_FLIGHT.adding(store, claimed):
+        stored = store.add(_chunks(fileobj))
+        lap("store")
+        try:
+            row, created = _record(sessions, stored, signed, media_type, deal, milestone)
+        except BaseException:
+            IN_FLIGHT.undo(store, sessions, stored, claimed)
+            raise
+    lap("record")
+    return row, created
+
+
+def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone):
+    """Spends the nonce and writes the record, in one short transaction."""
+    with sessions() as db:
+        auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
+        if existing is not None:
+            db.commit()
+            return existing, False
+        row = Evidence(
+            cid=stored.cid,
+            sha256=stored.sha256.hex(),
+            size=stored.size,
+            media_type=media_type,
+            uploader=signed.address,
+            deal_id=deal,
+            milestone=milestone,
+        )
+        db.add(row)
+        db.commit()
+        return row, True
+
+
+class InFlight:
+    """The documents (by sha256) that uploads in this process are adding right now, counted.
+    A document added for a request refused afterwards is unpinned again, unless a record or
+    another upload of the same bytes on its way holds it. (One service process per database
+    and store, as with SQLite.)"""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._count: Counter[tuple[int, str]] = Counter()
+
+    @contextmanager
+    def adding(self, store: EvidenceStore, sha256: str) -> Iterator[None]:
+        key = (id(store), sha256)
+        with self._lock:
+            self._count[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count[key] -= 1
+                if not self._count[key]:
+                    del self._count[key]
+
+    def undo(self, store: EvidenceStore, sessions, stored: StoredObject, sha256: str) -> None:
+        # Under the lock: no other upload of these bytes starts its add meanwhile.
+        with self._lock:
+            if self._count[(id(store), sha256)] > 1:
+                return
+            with sessions() as db:
+                if db.scalar(select(Evidence.cid).where(Evidence.cid == stored.cid)):
+                    return
+            try:
+                store.unpin(stored.cid)
+            except (NotFound, StoreUnavailable):  # gone already, or the node is: nothing to do
+                logging.getLogger("escrow.uploads").warning("could not unpin %s", stored.cid)
+
+
+IN_FLIGHT = InFlight()
+
+
+def _chunks(fileobj) -> Iterator[bytes]:
+    while chunk := fileobj.read(CHUNK):
+        yield chunk
