@@ -21,7 +21,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from eth_utils.abi import collapse_if_tuple
 
-from backend import attestations
+from backend import attestations, typed_data
 from backend.chain import Chain, load_abi
 from backend.db import ChainEvent, make_sessionmaker
 from backend.indexer import Indexer
@@ -46,7 +46,14 @@ def busy_history(escrow_address: str, token_address: str, deals: int) -> int:
     oracle, arbiter = Account.create(), Account.create()
     ids = []
     for name, key in (("oracle", oracle), ("arbiter", arbiter)):
-        receipt = escrow.send(supplier, "registerOperator", name, "", key.address)
+        deadline = web3.eth.get_block("latest")["timestamp"] + DAY
+        consent = typed_data.key_consent_message(
+            web3.eth.chain_id, escrow_address, supplier, key.address, deadline
+        )
+        signature = typed_data.sign(consent, key.key).signature
+        receipt = escrow.send(
+            supplier, "registerOperator", name, "", key.address, deadline, signature
+        )
         ids.append(int(receipt["logs"][0]["topics"][1], 16))  # OperatorRegistered(id, ...)
     sign = _attestation_signer(escrow_address, oracle)
     events = 0

@@ -92,7 +92,12 @@ def live_service(tmp_path, escrow, stable, buyer, supplier, deployer, ops, creat
     """The service on a chain with something in it: an operator key the signer holds, a
     funded deal (indexed) with a document pinned for it."""
     key = Account.create()
-    escrow.registerOperator("fuzz oracle", "", key.address, {"from": deployer})
+    deadline = brownie.chain[-1].timestamp + 86_400
+    consent = typed_data.key_consent_message(
+        brownie.chain.id, escrow.address, deployer.address, key.address, deadline
+    )
+    signature = typed_data.sign(consent, key.key).signature
+    escrow.registerOperator("fuzz oracle", "", key.address, deadline, signature, {"from": deployer})
     deal = create_deal(milestones([10 * USD], [(ops.inspector,)]))
     fund_fully(escrow, stable, buyer, deal.id)
     settings = Settings(
