@@ -9,7 +9,16 @@ import os
 
 import brownie
 import pytest
-from helpers import DAY, USD, now, signed_attestation
+from helpers import (
+    DAY,
+    USD,
+    Deal,
+    create_deal_on,
+    fund_fully,
+    milestones,
+    now,
+    signed_attestation,
+)
 from service_helpers import signed_headers, upload
 from sqlalchemy import func, select
 
@@ -19,6 +28,30 @@ from backend.evidence.ipfs_node import IpfsNodeStore
 from backend.relayer import Relayer
 
 REPORT = b"%PDF-1.7\nloading inspection, container MSKU 123456 7\n%%EOF\n"
+
+
+@pytest.fixture(scope="module")
+def active_deal(escrow, stable, buyer, supplier, ops):
+    """conftest's funded 3-milestone deal (inspector; inspector + carrier 2-of-2; customs),
+    made once for the module (a deal per test cost most of the module's time)."""
+    terms = milestones(
+        [100 * USD, 200 * USD, 300 * USD],
+        [(ops.inspector,), (ops.inspector, ops.carrier), (ops.customs,)],
+        [1, 2, 1],
+    )
+    deal = Deal(create_deal_on(escrow, buyer, supplier, ops.arbiter, terms), terms)
+    fund_fully(escrow, stable, buyer, deal.id)
+    return deal
+
+
+@pytest.fixture(autouse=True)
+def isolation(active_deal):
+    """Each test starts from the chain as it is once the module's deal is made, and what it
+    does is reverted after it. (brownie's fn_isolation may take its snapshot before pytest sets
+    up a module fixture, and revert the deal away after the first test.)"""
+    brownie.chain.snapshot()
+    yield
+    brownie.chain.revert()
 
 
 def _count(client, model) -> int:
