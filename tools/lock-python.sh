@@ -1,9 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # Re-creates requirements.lock: every package that pyproject.toml asks for (dependencies and
 # the dev extra), resolved in ONE pip run in a fresh venv (pip installed in two runs moves
-# brownie's exact pins), checked with `pip check`, written as name==version.
+# brownie's exact pins), checked with `pip check`, written as name==version. The current lock
+# is a constraint: packages still wanted keep their versions, new ones resolve afresh, and
+# what nothing asks for any more drops out. LOCK_FRESH=1 re-resolves everything.
 # Usage: tools/lock-python.sh   (then commit requirements.lock; `make setup` installs it)
-set -eu
+set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3.11}
 work=$(mktemp -d)
@@ -12,7 +14,12 @@ trap 'rm -rf "$work"' EXIT
 "$python" -m venv "$work/venv"
 mkdir "$work/project"
 cp "$root/pyproject.toml" "$work/project/"   # the metadata only: no package code is needed
-"$work/venv/bin/pip" install --quiet "$work/project[dev]"
+constraints=()
+if [ -z "${LOCK_FRESH:-}" ] && [ -f "$root/requirements.lock" ]; then
+  grep -v '^#' "$root/requirements.lock" > "$work/constraints.txt"
+  constraints=(-c "$work/constraints.txt")
+fi
+"$work/venv/bin/pip" install --quiet "${constraints[@]}" "$work/project[dev]"
 "$work/venv/bin/pip" check
 
 pip_version=$("$work/venv/bin/pip" --version | cut -d' ' -f2)

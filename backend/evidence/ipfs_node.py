@@ -5,7 +5,7 @@ Talks to /api/v0 with httpx rather than ipfshttpclient 0.7.0. ipfshttpclient can
 streams a generator and `opts=` passes any query option), but it is unmaintained, sits on
 requests/urllib3 and makes urllib3 warn on every request ("'strict' ... will raise an error in
 urllib3 v3.0"), and wraps errors in its own hierarchy. httpx (already a dependency) streams both
-ways, sets a timeout per request and warns about nothing.
+ways, sets a timeout per request and warns about nothing. It is not a dependency (README).
 
 Every document is added with the project's CID settings (store.py): CIDv1, raw leaves, fixed
 262,144-byte chunks, sha2-256, pinned, CID text in base32 (js-ipfs answers base58btc unless told).
