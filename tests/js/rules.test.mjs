@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  amendmentTopUp, checkAmount, checkApplier, checkChange, checkMilestoneCount, checkQuorum, checkSigner,
-  checkVocabulary, dealActions, disputedAmount, everyMilestoneClosed, holdback, milestoneActions, oracleIds,
-  oracleSlots, operatorId, periodSeconds, proposalAction, retentionBps, roleOf,
+  allClosed, amendmentTopUp, checkAmount, checkApplier, checkChange, checkMilestoneCount, checkQuorum, checkSigner,
+  checkVocabulary, dealActions, disputedAmount, holdback, milestoneActions, oracleIds,
+  oracleSlots, operatorId, periodSeconds, proposalAction, retentionBps, roleOf, takesProposals,
 } from "../../web/js/rules.js";
 
 const served = JSON.parse(process.env.PAGE_VOCABULARY);
@@ -68,8 +68,10 @@ test("milestone actions open and close at their deadline, in chain time", () => 
   assert.deepEqual(at("Disputed", null, 100n, { isArbiter: true }), ["settle"]);
   for (const closed of ["Released", "Refunded", "Settled", "Removed"]) assert.deepEqual(at(closed, "buyer", 100n), []);
   assert.deepEqual(at("Examining", "buyer", 99n, { dealStatus: "Cancelled" }), []);
-  assert.ok(everyMilestoneClosed(["Released", "Settled", "Removed", "Refunded"]));
-  assert.ok(!everyMilestoneClosed(["Released", "Retained"]));
+  assert.ok(allClosed("Active", ["Released", "Settled", "Removed", "Refunded"]));
+  assert.ok(!allClosed("Active", ["Released", "Retained"]));
+  assert.ok(!allClosed("Cancelled", ["Refunded"]));
+  assert.ok(takesProposals("Active") && !takesProposals("Accepted"));
 });
 
 test("a signed proposal is applied by the other party, awaited by its signer", () => {

@@ -32,7 +32,12 @@ export function checkVocabulary(config) {
 }
 
 export const isOpen = (status) => OPEN.has(status);
-export const everyMilestoneClosed = (statuses) => statuses.every((s) => CLOSED.has(s));
+
+/** An Active deal whose milestones are all closed: nothing is left to pay, refund or decide. */
+export const allClosed = (dealStatus, milestoneStatuses) => dealStatus === "Active" && milestoneStatuses.every((s) => CLOSED.has(s));
+
+/** Change orders and cancellations are signed and applied while the deal is Active. */
+export const takesProposals = (dealStatus) => dealStatus === "Active";
 
 /** "buyer", "supplier", or null for anyone else (the payee, the arbiter, a stranger). */
 export function roleOf(account, deal) {

@@ -7,7 +7,7 @@ import { amount, describeEvent, describePolicy, operatorName } from "../describe
 import { UserError, explain } from "../errors.js";
 import { sameAddress } from "../format.js";
 import { approveIfShort, requireBalance, signPermit } from "../funding.js";
-import { dealActions, everyMilestoneClosed, roleOf } from "../rules.js";
+import { allClosed, dealActions, roleOf, takesProposals } from "../rules.js";
 import { me, state } from "../state.js";
 import { addressTag, h, replace } from "../ui.js";
 import { send } from "../wallet.js";
@@ -47,7 +47,7 @@ export async function showDeal(id, nav, loaded = null) {
         "h1",
         `Deal #${id} `,
         h(`span.status.${status.toLowerCase()}#deal-status`, status),
-        status === "Active" && everyMilestoneClosed(d.milestones.map(milestoneStatus))
+        allClosed(status, d.milestones.map(milestoneStatus))
           ? h("span.status.closed#deal-closed", "every milestone closed")
           : null,
         h("span.version", `version ${deal.version}`),
@@ -73,7 +73,7 @@ export async function showDeal(id, nav, loaded = null) {
       dealActionsBox(d, status, refresh),
     ),
     h("section.card", h("h2", "Milestones"), h("ol.timeline#timeline", d.milestones.map((m, i) => milestoneCard(d, m, i, refresh)))),
-    status === "Active" ? proposalsSection(d, refresh) : null,
+    takesProposals(status) ? proposalsSection(d, refresh) : null,
     d.index ? historySection(d) : null,
   );
   watch(d, (next) => showDeal(id, nav, next));
