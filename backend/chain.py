@@ -101,8 +101,8 @@ def _provider(settings: Settings) -> HTTPProvider:
 
 class Chain:
     """The escrow over JSON-RPC. Every read is one bounded HTTP request; what never changes
-    (chain id, escrow address, MAX_MILESTONES) is read once, without a lock, so that a hanging
-    first read holds up only the request that made it."""
+    (chain id, escrow address, the escrow's constants) is read once, without a lock, so that a
+    hanging first read holds up only the request that made it."""
 
     def __init__(self, settings: Settings, artifact: Path = ARTIFACT):
         self.settings = settings
@@ -111,7 +111,7 @@ class Chain:
         self._chain_id: int | None = settings.chain_id
         self._escrow_address: str | None = None
         self._escrow = None
-        self._max_milestones: int | None = None
+        self._constants: dict[str, int] = {}
         # Reads used to authorise writes to the service, kept briefly: a key revoked on chain
         # may still upload for up to `chain_cache_seconds` (the contract itself checks live).
         self._cache: dict[tuple, tuple[float, object]] = {}
@@ -146,12 +146,16 @@ class Chain:
             self._escrow = self.web3.eth.contract(address=self.escrow_address, abi=abi)
         return self._escrow
 
+    def constant(self, name: str) -> int:
+        """One of the escrow's public constants (MAX_MILESTONES, DEFAULT_RULING_PERIOD)."""
+        if name not in self._constants:
+            self._constants[name] = self._call(self.escrow.functions[name]().call)
+        return self._constants[name]
+
     @property
     def max_milestones(self) -> int:
         """Most milestones a deal may have (the escrow's constant MAX_MILESTONES)."""
-        if self._max_milestones is None:
-            self._max_milestones = self._call(self.escrow.functions.MAX_MILESTONES().call)
-        return self._max_milestones
+        return self.constant("MAX_MILESTONES")
 
     def block_number(self) -> int:
         return self._call(lambda: self.web3.eth.block_number)

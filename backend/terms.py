@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-UINT96_MAX = (1 << 96) - 1
+UINT96_MAX = (1 << 96) - 1  # a milestone's amount
+MAX_ORACLES = 3  # oracle slots of a milestone (MilestoneTerms.oracles: uint32[3])
+MAX_BPS = 10_000  # the escrow's MAX_BPS: a policy's retention is at most all of it
 
 
 class DealStatus(IntEnum):
@@ -41,15 +43,15 @@ class Milestone:
     requirements_hash: bytes = field(default=b"\x00" * 32)
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.oracles) <= 3:
-            raise ValueError("a milestone names one to three oracles")
+        if not 1 <= len(self.oracles) <= MAX_ORACLES:
+            raise ValueError(f"a milestone names one to {MAX_ORACLES} oracles")
         if len(self.requirements_hash) != 32:
             raise ValueError("requirements_hash must be 32 bytes")
 
     @property
     def oracle_slots(self) -> list[int]:
         """The fixed three-slot list the contract takes, unused slots as 0."""
-        return list(self.oracles) + [0] * (3 - len(self.oracles))
+        return list(self.oracles) + [0] * (MAX_ORACLES - len(self.oracles))
 
     def as_tuple(self) -> tuple:
         """ABI form of `MilestoneTerms`."""
@@ -103,8 +105,8 @@ class Policy:
     retention_bps: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.retention_bps <= 10_000:
-            raise ValueError("retention_bps must be within 0..10000")
+        if not 0 <= self.retention_bps <= MAX_BPS:
+            raise ValueError(f"retention_bps must be within 0..{MAX_BPS}")
         for name in ("examination_window", "ruling_period", "warranty_period"):
             if not 0 <= getattr(self, name) < 1 << 32:
                 raise ValueError(f"{name} must fit a uint32")

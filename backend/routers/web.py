@@ -13,11 +13,20 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
 from backend import typed_data
 from backend.chain import load_abi
 from backend.routers._common import UNAVAILABLE, Route, errors
 from backend.settings import ROOT
+from backend.terms import (
+    MAX_BPS,
+    MAX_ORACLES,
+    UINT96_MAX,
+    ChangeAction,
+    DealStatus,
+    MilestoneStatus,
+)
 
 WEB_DIR = ROOT / "web"
 ETHERS_BUNDLE = ROOT / "node_modules" / "ethers" / "dist" / "ethers.min.js"
@@ -30,23 +39,85 @@ def home() -> RedirectResponse:
     return RedirectResponse("/app/")
 
 
+class TypedField(BaseModel):
+    name: str
+    type: str
+
+
+class Domain(BaseModel):
+    name: str
+    version: str
+
+
+class Statuses(BaseModel):
+    """The escrow's enums by number: `deal[n]` names DealStatus n, `milestone[n]` MilestoneStatus n
+    (the names /deals uses)."""
+
+    deal: list[str]
+    milestone: list[str]
+
+
+class Limits(BaseModel):
+    """What the escrow accepts, for the page to check a form before anything is signed."""
+
+    max_milestones: int = Field(description="milestones per deal (the escrow's MAX_MILESTONES)")
+    max_oracles: int = Field(description="oracles a milestone names (its uint32[3] slots)")
+    max_bps: int = Field(description="basis points of the whole: a retention is at most this")
+    max_amount: str = Field(description="a milestone's largest amount (uint96), decimal")
+    max_uint32: int = Field(description="the largest operator id and policy period (seconds)")
+    default_ruling_period: int = Field(
+        description="seconds the arbiter has when the policy names none (DEFAULT_RULING_PERIOD)"
+    )
+
+
+class PageConfig(BaseModel):
+    chain_id: int
+    escrow: str
+    rpc_url: str = Field(description="the RPC the page reads the chain through")
+    max_upload_bytes: int
+    domain: Domain = Field(description="the escrow's EIP-712 domain, without chain and address")
+    types: dict[str, dict[str, list[TypedField]]] = Field(
+        description="EIP-712 types by primary type (docs/typed-data.md), and the token's Permit"
+    )
+    statuses: Statuses
+    change_actions: list[str] = Field(description="a change order's actions by number")
+    limits: Limits
+
+
+def _names(enum) -> list[str]:
+    return [member.name.title() for member in sorted(enum)]
+
+
+# The escrow's vocabulary as the page (and tests/js/rules.test.mjs) reads it.
+STATUSES = Statuses(deal=_names(DealStatus), milestone=_names(MilestoneStatus))
+CHANGE_ACTIONS = [action.name.lower() for action in sorted(ChangeAction)]
+
+
 @router.get("/app/config.json", responses=errors({503: UNAVAILABLE}))
-def config(request: Request) -> dict:
+def config(request: Request) -> PageConfig:
     """The deployment the page works with: chain id, escrow address, the RPC URL it reads
-    through, and the EIP-712 types it signs (the same lists docs/typed-data.md documents)."""
+    through, the EIP-712 types it signs (the same lists docs/typed-data.md documents), and the
+    escrow's vocabulary: its statuses and change actions by number, and its limits."""
     settings = request.app.state.settings
     chain = request.app.state.chain
-    return {
-        "chain_id": chain.chain_id,
-        "escrow": chain.escrow_address,
-        "rpc_url": settings.public_rpc_url or settings.rpc_url,
-        "max_upload_bytes": settings.max_upload_bytes,
-        "domain": {
-            "name": typed_data.ESCROW_DOMAIN_NAME,
-            "version": typed_data.ESCROW_DOMAIN_VERSION,
-        },
-        "types": {**typed_data.ESCROW_TYPES, "Permit": {"Permit": typed_data.PERMIT_TYPE}},
-    }
+    return PageConfig(
+        chain_id=chain.chain_id,
+        escrow=chain.escrow_address,
+        rpc_url=settings.public_rpc_url or settings.rpc_url,
+        max_upload_bytes=settings.max_upload_bytes,
+        domain=Domain(name=typed_data.ESCROW_DOMAIN_NAME, version=typed_data.ESCROW_DOMAIN_VERSION),
+        types={**typed_data.ESCROW_TYPES, "Permit": {"Permit": typed_data.PERMIT_TYPE}},
+        statuses=STATUSES,
+        change_actions=CHANGE_ACTIONS,
+        limits=Limits(
+            max_milestones=chain.max_milestones,
+            max_oracles=MAX_ORACLES,
+            max_bps=MAX_BPS,
+            max_amount=str(UINT96_MAX),
+            max_uint32=(1 << 32) - 1,
+            default_ruling_period=chain.constant("DEFAULT_RULING_PERIOD"),
+        ),
+    )
 
 
 @router.get(

@@ -16,5 +16,5 @@ def test_errors_doc_is_current():
 
 
 def test_the_page_links_every_error_it_cannot_explain_to_the_doc():
-    chain_js = (errors_doc.ROOT / "web" / "js" / "chain.js").read_text()
-    assert "docs/errors.md#" in chain_js
+    errors_js = (errors_doc.ROOT / "web" / "js" / "errors.js").read_text()
+    assert "docs/errors.md#" in errors_js

@@ -1,8 +1,8 @@
-// The page's amount handling (web/js/ui.js): exact, in base units, no floating point.
+// The page's amount handling (web/js/format.js): exact, in base units, no floating point.
 // Run by tests/web/test_amounts.py with `node --test`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatAmount, parseAmount, shortAddress } from "../../web/js/ui.js";
+import { formatAmount, parseAmount, shortAddress } from "../../web/js/format.js";
 
 test("amounts are shown with the token's decimals, grouped, at least two places", () => {
   assert.equal(formatAmount(1_500_500_000n, 6), "1,500.50");

@@ -4,6 +4,7 @@ escrow, the EIP-712 types that docs/typed-data.md documents) and the ethers bund
 import brownie
 
 from backend import typed_data
+from backend.terms import ChangeAction, DealStatus, MilestoneStatus
 
 
 def test_the_page_is_served_with_a_content_security_policy(client):
@@ -53,3 +54,22 @@ def test_config_gives_the_deal_offer_types_the_escrow_hashes(client):
         "Policy": typed_data.POLICY_TYPE,
         "Milestone": typed_data.MILESTONE_TYPE,
     }
+
+
+def test_config_gives_the_escrows_statuses_change_actions_and_limits(client, escrow):
+    config = client.get("/app/config.json").json()
+    statuses = config["statuses"]
+    assert statuses["deal"][DealStatus.ACTIVE] == "Active" and len(statuses["deal"]) == 5
+    assert statuses["milestone"][MilestoneStatus.RETAINED] == "Retained"
+    assert statuses["milestone"][MilestoneStatus.REMOVED] == "Removed"
+    assert config["change_actions"][ChangeAction.REMOVE] == "remove"
+    assert config["limits"] == {
+        "max_milestones": escrow.MAX_MILESTONES(),
+        "max_oracles": 3,
+        "max_bps": 10_000,
+        "max_amount": str(2**96 - 1),
+        "max_uint32": 2**32 - 1,
+        "default_ruling_period": escrow.DEFAULT_RULING_PERIOD(),
+    }
+    described = client.get("/openapi.json").json()["components"]["schemas"]["Limits"]
+    assert set(described["properties"]) == set(config["limits"])

@@ -1,4 +1,4 @@
-"""The page's amount parsing and formatting (web/js/ui.js), run in Node: a unit test of pure
+"""The page's amount parsing and formatting (web/js/format.js), run in Node: a unit test of pure
 functions; the browser tests show the same functions on real deals."""
 
 import subprocess

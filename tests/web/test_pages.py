@@ -256,6 +256,23 @@ def test_a_cancellation_signed_by_the_buyer_is_applied_by_the_supplier(
     assert stable.balanceOf(escrow) == 0
 
 
+def test_a_party_revokes_what_it_signed_from_the_page(
+    open_page, service, escrow, stable, buyer, supplier, ops, create_deal
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    indexed(service, deal.id)
+    page = open_page(buyer, f"#/deal/{deal.id}")
+    page.locator("#cancellation [name=toSupplier]").fill("100")
+    page.click("#sign-cancellation")
+    expect(page.locator("li.proposal")).to_contain_text("100.00 tUSD to the supplier")
+    page.click("#revoke-signatures")
+    expect(page.locator(".notice.ok").last).to_contain_text("no longer count")
+    assert escrow.agreementNonce(deal.id, buyer) == 1
+    assert service.http.get(f"/deals/{deal.id}/proposals").json()[0]["status"] == "revoked"
+    expect(page.locator("li.proposal")).to_have_attribute("data-status", "revoked")
+    expect(page.locator("#revoke-signatures")).to_have_count(0)
+
+
 def test_wrong_network_disables_actions_until_the_wallet_switches(
     open_page, service, escrow, stable, buyer, ops, create_deal
 ):
