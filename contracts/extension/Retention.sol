@@ -12,8 +12,9 @@ import {EscrowBase} from "../EscrowBase.sol";
 /// MAY CHANGE: an Examining milestone's status (to Released, or Retained with a new `dueAt`:
 /// the end of the warranty); a Retained milestone's status (to Released). Pays the payee.
 /// KEEPS: the buyer has the whole window and the whole warranty, inclusive, to dispute
-/// (Disputes): before their end only the buyer can let a milestone go (waiveExamination),
-/// after it anyone can. The holdback is the deal's fixed retention share of the milestone.
+/// (Disputes): before the window ends only the buyer can release the milestone
+/// (waiveExamination), before the warranty ends nobody can release the holdback; after
+/// either, anyone can. The holdback is the deal's fixed retention share of the milestone.
 /// State first, then the transfer (nonReentrant).
 abstract contract Retention is IEscrowExtension, EscrowBase {
     /// @inheritdoc IEscrowExtension
