@@ -155,6 +155,24 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         return uint96(uint256(amount) * _policies[dealId].retentionBps / MAX_BPS);
     }
 
+    /// @dev What a Disputed milestone's dispute is about: the holdback, or the whole amount.
+    function _disputed(uint256 dealId, Milestone storage slot) internal view returns (uint96) {
+        uint96 amount = slot.amount;
+        return slot.verdicts & HOLDBACK_DISPUTE != 0 ? _holdback(dealId, amount) : amount;
+    }
+
+    /// @dev What the escrow holds for one milestone (0 once it has been paid out): all of it
+    /// until then, the disputed part of a dispute, the holdback of a Retained milestone.
+    function _heldIn(uint256 dealId, Milestone storage slot) internal view returns (uint96) {
+        MilestoneStatus s = slot.status;
+        if (s == MilestoneStatus.Retained) return _holdback(dealId, slot.amount);
+        if (s == MilestoneStatus.Disputed) return _disputed(dealId, slot);
+        if (s == MilestoneStatus.Pending || s == MilestoneStatus.Rejected || s == MilestoneStatus.Examining) {
+            return slot.amount;
+        }
+        return 0;
+    }
+
     // ---------------------------------------------------------------- checks
 
     /// @dev As _isValidSignature, but a contract signer's isValidSignature gets exactly
@@ -255,6 +273,22 @@ abstract contract EscrowBase is IEscrowTypes, OperatorStorage, EIP712, Reentranc
         if (status == expected) return;
         if (status == DealStatus.None) revert UnknownDeal(dealId);
         revert WrongDealStatus(dealId, status);
+    }
+
+    /// @dev The milestone of an Active deal, which must be in `expected` status.
+    function _open(uint256 dealId, uint256 index, MilestoneStatus expected)
+        internal
+        view
+        returns (Deal storage deal, Milestone storage slot)
+    {
+        deal = _deals[dealId];
+        _requireStatus(deal, dealId, DealStatus.Active);
+        slot = _milestones[dealId][index];
+        MilestoneStatus status = slot.status;
+        if (status != expected) {
+            if (status == MilestoneStatus.None) revert UnknownMilestone(dealId, index);
+            revert WrongMilestoneStatus(dealId, index, status);
+        }
     }
 
     function _popcount(uint8 mask) internal pure returns (uint8) {

@@ -42,8 +42,9 @@ import {TypedData} from "./libraries/TypedData.sol";
 /// This contract holds the hot path (create, fund, attest, release, refund, views). What it does
 /// not implement, its fallback delegates to an EscrowExtension that its constructor deploys and
 /// fixes for ever (an immutable address: no upgrade, no admin): the operator registry,
-/// examination, disputes, retention, receivables, deferred payments, cancellation. Both share
-/// EscrowBase's storage. Clients use the IEscrow ABI at this address.
+/// examination, disputes, retention, receivables, deferred payments, cancellation (one file per
+/// concept under contracts/extension/). Both share EscrowBase's storage. Clients use the
+/// IEscrow ABI at this address.
 ///
 /// Every entry point that moves tokens is nonReentrant (transient storage, EIP-1153); the
 /// guard's slot is this contract's, so it also covers the extension's entry points.

@@ -128,7 +128,7 @@ class AgreementRules(ModelBase):
     # ---------------------------------------------------------------- the contract's checks
 
     def _agreed_error(self, deal_id, deal, sender: str, s: Signed) -> Err | None:
-        """_requireStatus(Active), then EscrowExtension._checkAgreed."""
+        """_requireStatus(Active), then Agreements._checkAgreed."""
         failure = self.require_status(deal_id, deal, DealStatus.ACTIVE)
         if failure:
             return failure
@@ -150,7 +150,7 @@ class AgreementRules(ModelBase):
         return None
 
     def _amend_plan(self, deal_id, deal, sender: str, s: Signed):
-        """EscrowExtension.amend, on copies: (error, milestones after, added, removed)."""
+        """ChangeOrders.amend, on copies: (error, milestones after, added, removed)."""
         milestones = [copy_of(m) for m in deal.milestones]
         added = removed = 0
         for position, c in enumerate(s.changes):
@@ -223,7 +223,7 @@ class AgreementRules(ModelBase):
             self.pay(deal, self.buyer, removed - added, supplier_side=False)
 
     def _cancelled(self, deal, s: Signed, held: int) -> None:
-        """EscrowExtension.cancelByAgreement: every milestone not yet paid out is Settled,
+        """Cancellations.cancelByAgreement: every milestone not yet paid out is Settled,
         the split paid."""
         for m in deal.milestones:
             if m.status in UNPAID | {MilestoneStatus.RETAINED, MilestoneStatus.DISPUTED}:
@@ -250,7 +250,7 @@ class AgreementRules(ModelBase):
         )
 
     def _consent_error(self, deal_id, deal, s: Signed):
-        """EscrowExtension._requirePayeeConsent: a payee other than the supplier agreed to this
+        """Agreements._requirePayeeConsent: a payee other than the supplier agreed to this
         very digest."""
         if deal.payee == self.supplier:
             return None
@@ -357,7 +357,7 @@ class AgreementRules(ModelBase):
         stranger may not): signatures kept for later over the old nonce are then refused."""
         deal_id, deal = self._deal(pick, DealStatus.ACTIVE)
         sender = self.party(who)
-        failure = None  # EscrowExtension.revokeAgreements
+        failure = None  # Agreements.revokeAgreements
         if deal is None:
             failure = error("UnknownDeal", deal_id)
         elif sender not in (self.buyer, self.supplier):
@@ -374,7 +374,7 @@ class AgreementRules(ModelBase):
         s = self.signed[(pick >> 2) % len(self.signed)]
         deal = self.deals.get(s.deal_id)
         sender = deal.payee if aimed(pick) and deal else self.party(who)
-        failure = None  # EscrowExtension.consentAsPayee
+        failure = None  # Agreements.consentAsPayee
         if deal is None:
             failure = error("UnknownDeal", s.deal_id)
         elif sender != deal.payee:

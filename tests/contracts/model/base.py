@@ -158,7 +158,7 @@ class ModelBase(Machine):
     def open_error(
         self, deal_id, deal, index, m: ModelMilestone | None, expected: MilestoneStatus
     ) -> Err | None:
-        """EscrowExtension._open: an Active deal's milestone in status `expected`."""
+        """EscrowBase._open: an Active deal's milestone in status `expected`."""
         failure = self.require_status(deal_id, deal, DealStatus.ACTIVE)
         if failure:
             return failure

@@ -52,7 +52,7 @@ class DealRules(ModelBase):
     def _create(self, sender: str, terms: list[Milestone], policy: Policy) -> int:
         """createDeal; returns the new deal's id (0: refused)."""
         failure = None
-        for i, t in enumerate(terms):  # MilestoneEscrow._checkTerms, milestone by milestone
+        for i, t in enumerate(terms):  # EscrowBase._checkTerms, milestone by milestone
             if t.due_at <= self.next_ts:
                 failure = error("DueDateNotInFuture", i, t.due_at)
             elif t.quorum > len(t.oracles):

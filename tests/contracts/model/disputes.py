@@ -39,7 +39,7 @@ class DisputeRules(ModelBase):
     def _open_dispute(self, target, sender: str) -> None:
         deal_id, deal, index, m = target
         failure = self.require_status(deal_id, deal, DealStatus.ACTIVE)
-        if failure is None:  # EscrowExtension.openDispute
+        if failure is None:  # Disputes.openDispute
             if m is None:
                 failure = error("UnknownMilestone", deal_id, index)
             elif sender == self.buyer:
@@ -83,7 +83,7 @@ class DisputeRules(ModelBase):
         disputed = m.disputed if m else 0
         to_supplier = disputed * fraction // 100 if fraction <= 100 else disputed + fraction - 100
         failure = self.open_error(deal_id, deal, index, m, MilestoneStatus.DISPUTED)
-        if failure is None:  # EscrowExtension.rule
+        if failure is None:  # Disputes.rule
             if self.operator_of(sender) != ARBITER:
                 failure = error("NotArbiter", deal_id, sender)
             elif self.next_ts > m.due_at:
@@ -117,7 +117,7 @@ class DisputeRules(ModelBase):
             self.release(deal, m)
 
     def settle(self, deal, m, to_supplier: int, to_buyer: int) -> None:
-        """EscrowExtension._settle."""
+        """Disputes._settle."""
         m.status = MilestoneStatus.SETTLED
         self.pay(deal, deal.payee, to_supplier, supplier_side=True)
         self.pay(deal, self.buyer, to_buyer, supplier_side=False)

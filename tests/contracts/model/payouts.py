@@ -36,7 +36,7 @@ class PayoutRules(ModelBase):
             ZERO,
             self.escrow.address,
         ][to]
-        failure = None  # EscrowExtension.assignPayments
+        failure = None  # Payouts.assignPayments
         if deal is None:
             failure = error("UnknownDeal", deal_id)
         elif deal.status != DealStatus.ACTIVE:  # a receivable exists once the deal is Active
@@ -70,7 +70,7 @@ class PayoutRules(ModelBase):
         target = sender if to == 0 else self.party(self.p.accounts.index(sender) + to)
         if SAFE_RULES and owed and to == 3:
             target = [ZERO, self.escrow.address][who % 2]
-        failure = None  # EscrowExtension.withdraw
+        failure = None  # Payouts.withdraw
         if target in (ZERO, self.escrow.address):
             failure = error("InvalidRecipient", target)
         elif owed == 0:
