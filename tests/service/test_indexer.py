@@ -273,11 +273,12 @@ def _signature(event_abi) -> str:
     return f"{event_abi['name']}({','.join(kind(i) for i in event_abi['inputs'])})"
 
 
-def test_indexes_a_busy_escrow_fast_and_exactly(index, escrow, stable):
+def test_indexes_a_busy_escrow_exactly(index, escrow, stable):
     """A few thousand events (25 deals of 64 milestones, each attested and released in one
-    relayed batch) indexed from scratch at no less than 2,000 events/s (the bench's aim is
-    5,000; the suite shares 2 cores between two workers; the indexer before did under 200),
-    each event once, every row right."""
+    relayed batch) indexed from scratch in one sync: each event once, every row right. The
+    rate is printed here and held to its aim by `make bench` (scripts/bench_indexer.py:
+    >= 5,000 events/s; the indexer before the batched reads did under 200): a timed assertion
+    in the everyday suite fails on a loaded machine, not on slow code."""
     from scripts.bench_indexer import busy_history
 
     make, sessions = index
@@ -289,7 +290,6 @@ def test_indexes_a_busy_escrow_fast_and_exactly(index, escrow, stable):
     print(f"indexed {applied} events in {elapsed:.2f} s: {applied / elapsed:,.0f} events/s")
     logs = _chain_logs(escrow, indexer.start_block)
     assert applied == len(logs) >= expected
-    assert applied / elapsed >= 2_000
     with sessions() as db:
         seen = sorted((e.block, e.log_index) for e in db.query(ChainEvent))
         assert seen == sorted((log["blockNumber"], log["logIndex"]) for log in logs)
