@@ -24,6 +24,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from backend.escrow.statuses import IntakeStatus, MilestoneStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -113,7 +115,7 @@ class MilestoneRow(Base):
     quorum: Mapped[int] = mapped_column(Integer)
     oracles: Mapped[list] = mapped_column(JSON)
     requirements_hash: Mapped[str] = mapped_column(String(66))
-    status: Mapped[str] = mapped_column(String(16), default="Pending")
+    status: Mapped[str] = mapped_column(String(16), default=MilestoneStatus.PENDING.label)
 
 
 class VerdictRow(Base):
@@ -149,7 +151,7 @@ class AttestationIntake(Base):
     met: Mapped[bool] = mapped_column(Boolean)
     evidence_sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(String)  # the JSON as received
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=IntakeStatus.QUEUED.value, index=True)
     reason: Mapped[str | None] = mapped_column(String, nullable=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -13,6 +13,8 @@ from eth_abi.grammar import parse
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
+from backend.escrow.abi import named
+
 
 class Log:
     """One decoded escrow event."""
@@ -78,7 +80,7 @@ class EventDecoder:
                 values[name] = read(raw[32 * n : 32 * n + 32])
         else:
             for item, value in zip(self._data, decode(self._data_types, raw), strict=True):
-                values[item["name"]] = _named(item, value)
+                values[item["name"]] = named(item, value)
         return {name: values[name] for name in self._names}
 
 
@@ -117,17 +119,4 @@ def _topic_reader(item: dict) -> Callable[[bytes], object]:
     kind = collapse_if_tuple(item)
     if parse(kind).is_dynamic:
         return bytes  # the topic is the value's keccak hash
-    return lambda topic: _named(item, decode([kind], topic)[0])
-
-
-def _named(item: dict, value):
-    """eth-abi's value as web3 gives it: checksummed addresses, structs by component name."""
-    kind = item["type"]
-    if kind == "address":
-        return _address(bytes.fromhex(value[2:]).rjust(32, b"\0"))
-    if kind == "tuple":
-        return {c["name"]: _named(c, v) for c, v in zip(item["components"], value, strict=True)}
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_named(inner, v) for v in value]
-    return value
+    return lambda topic: named(item, decode([kind], topic)[0])
