@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ from web3.exceptions import (
     TimeExhausted,
     Web3RPCError,
 )
+from web3.types import RPCEndpoint
 
 from backend import deployments
 from backend.escrow.abi import ARTIFACT, load_abi, view
@@ -136,7 +138,9 @@ class Chain:
         node sends them: web3's formatting of each log costs more than the indexer's work)."""
         params = [{"address": address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
 
-        answer = self._call(lambda: self.web3.provider.make_request("eth_getLogs", params))
+        answer = self._call(
+            lambda: self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), params)
+        )
         if "error" in answer:
             raise RangeRefused(f"eth_getLogs {from_block}-{to_block}: {answer['error']}")
         return answer["result"]
@@ -209,7 +213,7 @@ class Chain:
             return None
         milestone_oracles = []
         for index in range(deal["milestoneCount"]):
-            m = self._call(lambda i=index: view(self.escrow, "getMilestone", deal_id, i))
+            m = self._call(partial(view, self.escrow, "getMilestone", deal_id, index))
             milestone_oracles.append(frozenset(o for o in m["oracles"] if o))
         return DealParties(
             deal_id=deal_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     UniqueConstraint,
     create_engine,
     event,
@@ -219,7 +221,7 @@ def _unique_intake_per_signer(engine) -> None:
     the digest alone, which SQLite cannot drop: the table is rebuilt, rows kept."""
     if engine.dialect.name != "sqlite":
         return
-    table = AttestationIntake.__table__
+    table = cast(Table, AttestationIntake.__table__)
     with engine.begin() as conn:
         for index in conn.exec_driver_sql(f"PRAGMA index_list({table.name})").mappings():
             columns = [

@@ -29,7 +29,7 @@ class Log:
 def decoders(abi: list[dict]) -> dict[str, EventDecoder]:
     """Topic 0 (0x hex, as in a raw log) -> the decoder of that event of `abi`."""
     return {
-        "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): EventDecoder(e)
+        "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): EventDecoder(e)  # type: ignore[arg-type]
         for e in abi
         if e["type"] == "event"
     }
@@ -68,7 +68,8 @@ class EventDecoder:
         self._data = [i for i in abi["inputs"] if not i["indexed"]]
         self._data_types = [collapse_if_tuple(i) for i in self._data]
         readers = [(i["name"], _word_reader(i)) for i in self._data]
-        self._words = readers if all(read for _, read in readers) else None
+        words = [(name, read) for name, read in readers if read is not None]
+        self._words = words if len(words) == len(readers) else None
 
     def decode(self, topics: list[str], data: str) -> dict:
         values = {}
@@ -76,8 +77,8 @@ class EventDecoder:
             values[name] = read(bytes.fromhex(topic[2:]))
         raw = bytes.fromhex(data[2:])
         if self._words is not None:
-            for n, (name, read) in enumerate(self._words):
-                values[name] = read(raw[32 * n : 32 * n + 32])
+            for n, (name, read_word) in enumerate(self._words):
+                values[name] = read_word(raw[32 * n : 32 * n + 32])
         else:
             for item, value in zip(self._data, decode(self._data_types, raw), strict=True):
                 values[item["name"]] = named(item, value)

@@ -68,7 +68,8 @@ class Relayer:
                 )
             )
         for tx_hash in hashes:
-            self._settle(tx_hash)
+            if tx_hash is not None:  # a submitted row always has one
+                self._settle(tx_hash)
 
     def _settle(self, tx_hash: str) -> None:
         try:

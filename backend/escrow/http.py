@@ -7,8 +7,7 @@ Each type's JSON schema states exactly what it takes."""
 from __future__ import annotations
 
 import re
-from enum import IntEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from eth_utils import to_checksum_address
 from pydantic import (
@@ -21,6 +20,7 @@ from pydantic import (
     create_model,
 )
 
+from backend.escrow.statuses import Labelled
 from backend.escrow.struct import REGISTRY, Sol, Struct, bits
 from backend.escrow.structs import (
     Amendment,
@@ -128,11 +128,15 @@ Address = Annotated[
 class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid")  # exactly the typed struct's fields
 
+    if TYPE_CHECKING:  # the fields of a derived model (model_of) by their wire names
 
-def enum_code(enum: type[IntEnum], what: str) -> Any:
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def enum_code(enum: type[Labelled], what: str) -> Any:
     """A Solidity enum's number (the field `what`), as a JSON integer or its decimal string."""
     codes = sorted(e.value for e in enum)
-    spelled = [f"{e.value} ({e.label})" for e in enum]  # type: ignore[attr-defined]
+    spelled = [f"{e.value} ({e.label})" for e in enum]
 
     def parse(value: object) -> int:
         if isinstance(value, str) and value in {str(c) for c in codes}:
@@ -142,7 +146,7 @@ def enum_code(enum: type[IntEnum], what: str) -> Any:
         return value
 
     schema = {
-        "description": ", ".join(f"{e.value} {e.label}" for e in enum),  # type: ignore[attr-defined]
+        "description": ", ".join(f"{e.value} {e.label}" for e in enum),
         "anyOf": [{"enum": codes}, {"enum": [str(c) for c in codes]}],
     }
     return Annotated[int, PlainValidator(parse), WithJsonSchema(schema)]
@@ -170,6 +174,7 @@ def model_of(struct: type[Struct], name: str | None = None) -> type[WireModel]:
 
 def _field_type(s: Sol) -> Any:
     base, dims = s.base, s.dims
+    kind: Any
     if s.enum is not None:
         kind = enum_code(s.enum, s.name)
     elif base in REGISTRY:
@@ -180,19 +185,27 @@ def _field_type(s: Sol) -> Any:
         kind = uint(bits(base), s.low)
     if dims:
         size = dims[dims.rindex("[") + 1 : -1]
-        length = {"min_length": int(size), "max_length": int(size)} if size else {}
-        if s.max_items is not None:
-            length["max_length"] = s.max_items
-        kind = Annotated[list[kind], Field(**length)] if length else list[kind]
+        low, high = (int(size), int(size)) if size else (None, s.max_items)
+        items = list[kind]  # type: ignore[valid-type]
+        kind = items if high is None else Annotated[items, Field(min_length=low, max_length=high)]
     if s.doc is not None:
         kind = Annotated[kind, Field(description=s.doc)]
     return kind
 
 
-MilestoneIn = model_of(Milestone)
-PolicyIn = model_of(Policy)
-DealOfferIn = model_of(DealOffer)
-MilestoneChangeIn = model_of(MilestoneChange)
-AmendmentIn = model_of(Amendment)
-CancellationIn = model_of(Cancellation)
-AttestationFieldsIn = model_of(Attestation, "AttestationFieldsIn")
+if TYPE_CHECKING:  # to mypy, plain models: their fields exist once the declarations are read
+    MilestoneIn = WireModel
+    PolicyIn = WireModel
+    DealOfferIn = WireModel
+    MilestoneChangeIn = WireModel
+    AmendmentIn = WireModel
+    CancellationIn = WireModel
+    AttestationFieldsIn = WireModel
+else:
+    MilestoneIn = model_of(Milestone)
+    PolicyIn = model_of(Policy)
+    DealOfferIn = model_of(DealOffer)
+    MilestoneChangeIn = model_of(MilestoneChange)
+    AmendmentIn = model_of(Amendment)
+    CancellationIn = model_of(Cancellation)
+    AttestationFieldsIn = model_of(Attestation, "AttestationFieldsIn")

@@ -9,6 +9,7 @@ from typing import Any
 
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.types import TxReceipt
@@ -39,7 +40,7 @@ class Sender:
         self.receipt_timeout = receipt_timeout
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return self.account.address
 
     @property
@@ -74,7 +75,7 @@ class Sender:
         """The transaction's receipt once mined, or None when it is not within `timeout`."""
         wait = self.receipt_timeout if timeout is None else timeout
         try:
-            return self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait)  # type: ignore[arg-type]
+            return self.web3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=wait)
         except TimeExhausted:
             return None
 

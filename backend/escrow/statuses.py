@@ -7,14 +7,16 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 
 
-class _Labelled(IntEnum):
+class Labelled(IntEnum):
+    """A Solidity enum."""
+
     @property
     def label(self) -> str:
         """The service's string for this value (the Solidity name)."""
         return self.name.title()
 
 
-class DealStatus(_Labelled):
+class DealStatus(Labelled):
     NONE = 0
     PROPOSED = 1
     ACCEPTED = 2
@@ -22,7 +24,7 @@ class DealStatus(_Labelled):
     CANCELLED = 4
 
 
-class MilestoneStatus(_Labelled):
+class MilestoneStatus(Labelled):
     NONE = 0
     PENDING = 1
     RELEASED = 2
@@ -46,7 +48,7 @@ FINAL_MILESTONE_STATUSES = frozenset(
 )
 
 
-class ChangeAction(_Labelled):
+class ChangeAction(Labelled):
     EDIT = 0
     ADD = 1
     REMOVE = 2

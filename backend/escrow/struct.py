@@ -17,6 +17,7 @@ from enum import IntEnum
 from typing import Any, ClassVar
 
 from backend.escrow import eip712
+from backend.escrow.statuses import Labelled
 
 ZERO_ADDRESS = "0x" + "00" * 20
 _ARRAY = re.compile(r"^(?P<base>[A-Za-z0-9]+)(?P<dims>(?:\[\d*\])*)$")
@@ -24,24 +25,24 @@ _ARRAY = re.compile(r"^(?P<base>[A-Za-z0-9]+)(?P<dims>(?:\[\d*\])*)$")
 
 @dataclass(frozen=True)
 class Sol:
-    """A field's Solidity side: its type as EIP-712 writes it (a struct by its EIP-712 or ABI
-    name: `Milestone[]`), its name on the wire, and what the HTTP form adds."""
+    """A field's Solidity side: its type (`solidity`) as EIP-712 writes it (a struct by its
+    EIP-712 or ABI name: `Milestone[]`), its name on the wire, and what the HTTP form adds."""
 
-    type: str
+    solidity: str
     name: str
     encode: Callable[[Any], Any] | None = None  # the Python value -> the wire value
     low: int = 0  # the least value the HTTP form takes (uints)
-    enum: type[IntEnum] | None = None  # a Solidity enum (a uint8 on the wire)
+    enum: type[Labelled] | None = None  # a Solidity enum (a uint8 on the wire)
     doc: str | None = None  # the HTTP form's description
     max_items: int | None = None  # the HTTP form's bound on a dynamic array
 
     @property
     def base(self) -> str:
-        return _split(self.type)[0]
+        return _split(self.solidity)[0]
 
     @property
     def dims(self) -> str:
-        return _split(self.type)[1]
+        return _split(self.solidity)[1]
 
 
 def sol(type_: str, name: str, default: Any = dataclasses.MISSING, **extra: Any) -> Any:
@@ -104,7 +105,7 @@ class Struct:
         for _, s in cls.sol_fields():
             if s.base in REGISTRY:
                 refers.update(REGISTRY[s.base].eip712_types())
-        own = [{"name": s.name, "type": s.type} for _, s in cls.sol_fields()]
+        own = [{"name": s.name, "type": s.solidity} for _, s in cls.sol_fields()]
         return {cls.EIP712: own, **dict(sorted(refers.items()))}
 
     @classmethod
@@ -116,7 +117,7 @@ class Struct:
                 nested = REGISTRY[s.base].abi_components()
                 out.append({"name": s.name, "type": "tuple" + s.dims, "components": nested})
             else:
-                out.append({"name": s.name, "type": s.type})
+                out.append({"name": s.name, "type": s.solidity})
         return out
 
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import KW_ONLY, dataclass
+from typing import Literal, get_args
 
 from eth_utils import to_checksum_address
 
@@ -16,7 +17,8 @@ from backend.escrow.statuses import ChangeAction
 from backend.escrow.struct import Struct, bits, sol
 
 ZERO_HASH = b"\x00" * 32
-ATTESTATION_FORMAT = "milestone-escrow/attestation@1"
+AttestationFormat = Literal["milestone-escrow/attestation@1"]
+ATTESTATION_FORMAT: str = get_args(AttestationFormat)[0]
 AGREEMENT_NONCE = "the signer's agreementNonce for the deal"
 
 
@@ -24,8 +26,9 @@ def _fits(struct: Struct) -> None:
     """Every uint field of `struct` fits its type."""
     for name, s in struct.sol_fields():
         value = getattr(struct, name)
-        if s.type.startswith("uint") and s.base == s.type and not 0 <= value < 1 << bits(s.type):
-            raise ValueError(f"{name} must fit a {s.type}")
+        kind = s.solidity
+        if kind.startswith("uint") and s.base == kind and not 0 <= value < 1 << bits(kind):
+            raise ValueError(f"{name} must fit a {kind}")
 
 
 @dataclass(frozen=True)
@@ -104,16 +107,15 @@ class Milestone(Struct):
         )
 
 
-def _packed_terms(*values: object) -> list[tuple[int, int]]:
-    """(width, value) of each packed term, in the declared order: the scalars, then each of
-    the three oracle slots."""
-    out: list[tuple[int, int]] = []
-    for (_, s), value in zip(Milestone.sol_fields()[:4], values, strict=True):
-        if s.dims:  # uint32[3]
-            out += [(bits(s.base), v) for v in _slots(value)]  # type: ignore[arg-type]
-        else:
-            out.append((bits(s.type), value))  # type: ignore[arg-type]
-    return out
+def _packed_terms(
+    amount: int, due_at: int, quorum: int, oracles: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """(width, value) of each packed term, in the declared order: the three scalars, then
+    each of the three oracle slots."""
+    widths = [bits(s.base) for _, s in Milestone.sol_fields()[:4]]
+    return list(zip(widths[:3], (amount, due_at, quorum), strict=True)) + [
+        (widths[3], slot) for slot in _slots(oracles)
+    ]
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class SignedAttestation(Struct):
         a = self.attestation
         fields = a.as_typed()
         for _, s in Attestation.sol_fields():
-            if s.type == "uint256":
+            if s.solidity == "uint256":
                 fields[s.name] = str(fields[s.name])
         fields["evidenceHash"] = "0x" + a.evidence_hash.hex()
         document = {

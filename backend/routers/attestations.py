@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
 from pydantic import BaseModel
@@ -16,7 +16,7 @@ from backend.db import AttestationIntake, Evidence
 from backend.deps import ChainDep, DbDep, SessionsDep
 from backend.escrow import eip712
 from backend.escrow.http import Address, AttestationFieldsIn, SignatureHex, Uint256, WireModel
-from backend.escrow.structs import ATTESTATION_FORMAT, Attestation, SignedAttestation
+from backend.escrow.structs import Attestation, AttestationFormat, SignedAttestation
 from backend.routers._common import UNAVAILABLE, Route, RowId, errors
 
 router = APIRouter(prefix="/attestations", tags=["attestations"], route_class=Route)
@@ -33,9 +33,9 @@ class SignedAttestationIn(WireModel):
     """The JSON of `escrow-oracle sign` (docs/attestations.md): uints as JSON integers or
     decimal strings, `met` a JSON boolean, addresses in any case, hex 0x-prefixed."""
 
-    format: Literal[ATTESTATION_FORMAT]  # type: ignore[valid-type]
+    format: AttestationFormat
     domain: DomainIn
-    attestation: AttestationFieldsIn  # type: ignore[valid-type]
+    attestation: AttestationFieldsIn
     signer: Address
     signature: SignatureHex
 
@@ -151,7 +151,9 @@ def hand_in(
         except IntegrityError:  # the same, handed in at the same moment by the same signer
             db.rollback()
             response.status_code = status.HTTP_200_OK
-            row = _intake(db, digest, signed.signer)
+            stored = _intake(db, digest, signed.signer)
+            assert stored is not None  # what the unique constraint refused us for
+            row = stored
     return IntakeOut.of(row)
 
 

@@ -4,6 +4,7 @@ kept for the buyer, who accepts and funds one in a single transaction with `acce
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from eth_utils import is_address, to_checksum_address
@@ -29,7 +30,7 @@ Status = Literal["open", "used", "withdrawn", "expired"]
 
 
 class SignedOffer(WireModel):
-    offer: DealOfferIn  # type: ignore[valid-type]  # the EIP-712 `message`, exactly as signed
+    offer: DealOfferIn  # the EIP-712 `message`, exactly as signed
     signature: SignatureHex
 
 
@@ -130,9 +131,9 @@ def post_offer(
             db.commit()
         except IntegrityError:  # the same offer, another signature of it (an EIP-1271 wallet)
             db.rollback()
-            row = db.scalar(
+            row = db.scalars(
                 select(Offer).where(Offer.digest == digest_hex, Offer.supplier == o.supplier)
-            )
+            ).one()
             response.status_code = status.HTTP_200_OK
     # Just checked: the nonce is unused and the deadline ahead (no further read to fail).
     return OfferOut.of(row, "open")
@@ -184,7 +185,7 @@ def get_offer(offer_id: RowId, chain: ChainDep, sessions: SessionsDep) -> OfferO
     return _out(chain, sessions, [row], chain.block_time())[0]
 
 
-def _out(chain: Chain, sessions, rows: list[Offer], now: int) -> list[OfferOut]:
+def _out(chain: Chain, sessions, rows: Sequence[Offer], now: int) -> list[OfferOut]:
     """The records with their status: the nonces read from the chain first, then, for the used
     ones, the deal index asked whether they were withdrawn (no session open meanwhile)."""
     used = [chain.offer_nonce_used(r.supplier, int(r.nonce)) for r in rows]

@@ -30,13 +30,13 @@ STRUCT = {"amendment": Amendment, "cancellation": Cancellation}
 
 class AmendmentProposal(WireModel):
     kind: Literal["amendment"]
-    message: AmendmentIn  # type: ignore[valid-type]
+    message: AmendmentIn
     signature: SignatureHex
 
 
 class CancellationProposal(WireModel):
     kind: Literal["cancellation"]
-    message: CancellationIn  # type: ignore[valid-type]
+    message: CancellationIn
     signature: SignatureHex
 
 
@@ -147,9 +147,9 @@ def propose(
             db.commit()
         except IntegrityError:  # the same proposal by the same signer (another signature of it)
             db.rollback()
-            row = db.scalar(
+            row = db.scalars(
                 select(Proposal).where(Proposal.digest == digest_hex, Proposal.signer == signer)
-            )
+            ).one()
             response.status_code = status.HTTP_200_OK
     return ProposalOut.of(row, _status(row, deal, now, {signer: current}))
 

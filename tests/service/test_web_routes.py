@@ -53,3 +53,12 @@ def test_config_gives_the_deal_offer_types_the_escrow_hashes(client):
         "Policy": typed_data.POLICY_TYPE,
         "Milestone": typed_data.MILESTONE_TYPE,
     }
+
+
+def test_config_is_503_when_the_chain_is_down(make_client):
+    """Nothing listens on port 9: the chain id cannot be read. The page is told the chain is
+    unavailable (503, as the OpenAPI document says), not an internal error."""
+    client = make_client(rpc_url="http://127.0.0.1:9")
+    r = client.get("/app/config.json")
+    assert r.status_code == 503, r.text
+    assert "unreachable" in r.json()["detail"]
