@@ -8,12 +8,12 @@ from enum import IntEnum, StrEnum
 
 
 class Labelled(IntEnum):
-    """A Solidity enum."""
+    """A Solidity enum; `label` is the service's string for a value (its Solidity name)."""
 
-    @property
-    def label(self) -> str:
-        """The service's string for this value (the Solidity name)."""
-        return self.name.title()
+    label: str
+
+    def __init__(self, *_: object) -> None:
+        self.label = self.name.title()  # once per member: the indexer reads it per event
 
 
 class DealStatus(Labelled):
