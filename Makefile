@@ -80,7 +80,7 @@ $(CHROMIUM):
 compile: setup
 	brownie compile
 
-# The whole check, as CI runs it: lint (ruff, solhint, slither), then the test suite on anvil,
+# The whole check, as CI runs it: lint (ruff, mypy, solhint, slither), then the suite on anvil,
 # in two worker processes (pytest-xdist as brownie drives it: each worker launches its own
 # anvil on the next port), a test file per worker at a time. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
@@ -127,6 +127,7 @@ serve: setup
 lint: setup
 	ruff check $(wildcard scripts tests backend)
 	ruff format --check $(wildcard scripts tests backend)
+	mypy backend
 	solhint --max-warnings 0 'contracts/**/*.sol'
 	tools/slither.sh
 

@@ -56,7 +56,7 @@ def _execute_many(db: Session, table, sql: str, columns: list[str], rows: list[d
     """What a JSON column holds goes as JSON text (as SQLAlchemy's JSON type writes it)."""
     encoded = [i for i, c in enumerate(columns) if isinstance(table.__table__.c[c].type, JSON)]
     get = itemgetter(*columns)
-    params = []
+    params: list[tuple | dict] = []
     for row in rows:
         values = list(get(row))
         for i in encoded:

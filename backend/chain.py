@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import requests
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import (
     BadResponseFormat,
@@ -17,32 +19,17 @@ from web3.exceptions import (
     TimeExhausted,
     Web3RPCError,
 )
+from web3.types import RPCEndpoint
 
 from backend import deployments
-from backend.settings import ROOT, Settings
-from backend.terms import DealStatus
+from backend.escrow.abi import ARTIFACT, load_abi, view
+from backend.escrow.errors import ChainUnavailable, RangeRefused, UnknownDeal
+from backend.escrow.statuses import DealStatus
+from backend.settings import Settings
 
-# The IEscrow interface: everything the escrow address answers (its extension included).
-ARTIFACT = ROOT / "build" / "contracts" / "IEscrow.json"
-# Position of `oracles` in IMilestoneEscrow.MilestoneView (web3 returns structs as tuples).
-MILESTONE_VIEW_ORACLES = 6
+__all__ = ["ARTIFACT", "Chain", "ChainUnavailable", "DealParties", "RangeRefused", "load_abi"]
 
-
-def load_abi(artifact: Path = ARTIFACT) -> list[dict]:
-    """The escrow's ABI from the build artifact (`make compile` writes it)."""
-    if not artifact.exists():
-        raise FileNotFoundError(f"{artifact} is missing: run `make compile`")
-    return json.loads(artifact.read_text())["abi"]
-
-
-def error_names(abi: list[dict]) -> dict[str, str]:
-    """Custom-error selector (8 hex digits, no 0x) -> error name, to name revert data."""
-    names = {}
-    for item in abi:
-        if item["type"] == "error":
-            types = ",".join(i["type"] for i in item["inputs"])
-            names[keccak(text=f"{item['name']}({types})")[:4].hex()] = item["name"]
-    return names
+T = TypeVar("T")
 
 
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
@@ -55,16 +42,6 @@ ERC1271_ABI = [
         "outputs": [{"name": "", "type": "bytes4"}],
     }
 ]
-
-
-class ChainUnavailable(Exception):
-    """The RPC cannot be reached, did not answer within `rpc_timeout_seconds`, or answered with
-    an error of its own (maps to HTTP 503)."""
-
-
-class RangeRefused(ChainUnavailable):
-    """The node answered eth_getLogs with an error: most nodes cap the blocks or the results
-    of one query (the indexer asks for a smaller range)."""
 
 
 # What a call to the RPC raises when the RPC, not the call, is at fault: refused, reset or
@@ -165,7 +142,9 @@ class Chain:
         node sends them: web3's formatting of each log costs more than the indexer's work)."""
         params = [{"address": address, "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
 
-        answer = self._call(lambda: self.web3.provider.make_request("eth_getLogs", params))
+        answer = self._call(
+            lambda: self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), params)
+        )
         if "error" in answer:
             raise RangeRefused(f"eth_getLogs {from_block}-{to_block}: {answer['error']}")
         return answer["result"]
@@ -224,27 +203,33 @@ class Chain:
         self._cache[key] = (now, value)
         return value
 
+    def require_deal(self, deal_id: int, fresh: bool = False) -> DealParties:
+        """`deal`, or UnknownDeal (404) when the escrow knows no such deal."""
+        deal = self.deal(deal_id, fresh)
+        if deal is None:
+            raise UnknownDeal(deal_id)
+        return deal
+
     def _read_deal(self, deal_id: int) -> DealParties | None:
         try:
-            view = self._call(lambda: self.escrow.functions.getDeal(deal_id).call())
+            deal = self._call(lambda: view(self.escrow, "getDeal", deal_id))
         except (ContractCustomError, ContractLogicError):
             return None
-        buyer, supplier, arbiter, status, version, count, _total, _unfunded, _payee = view
         milestone_oracles = []
-        for index in range(count):
-            m = self._call(lambda i=index: self.escrow.functions.getMilestone(deal_id, i).call())
-            milestone_oracles.append(frozenset(o for o in m[MILESTONE_VIEW_ORACLES] if o))
+        for index in range(deal["milestoneCount"]):
+            m = self._call(partial(view, self.escrow, "getMilestone", deal_id, index))
+            milestone_oracles.append(frozenset(o for o in m["oracles"] if o))
         return DealParties(
-            deal_id,
-            buyer,
-            supplier,
-            arbiter,
-            version,
-            tuple(milestone_oracles),
-            DealStatus(status),
+            deal_id=deal_id,
+            buyer=deal["buyer"],
+            supplier=deal["supplier"],
+            arbiter=deal["arbiter"],
+            version=deal["version"],
+            milestone_oracles=tuple(milestone_oracles),
+            status=DealStatus(deal["status"]),
         )
 
-    def _call(self, fn):
+    def _call(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except UNREACHABLE as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     UniqueConstraint,
     create_engine,
     event,
@@ -23,6 +25,8 @@ from sqlalchemy.orm import (
     mapped_column,
     sessionmaker,
 )
+
+from backend.escrow.statuses import IntakeStatus, MilestoneStatus
 
 
 def utcnow() -> datetime:
@@ -113,7 +117,7 @@ class MilestoneRow(Base):
     quorum: Mapped[int] = mapped_column(Integer)
     oracles: Mapped[list] = mapped_column(JSON)
     requirements_hash: Mapped[str] = mapped_column(String(66))
-    status: Mapped[str] = mapped_column(String(16), default="Pending")
+    status: Mapped[str] = mapped_column(String(16), default=MilestoneStatus.PENDING.label)
 
 
 class VerdictRow(Base):
@@ -149,7 +153,7 @@ class AttestationIntake(Base):
     met: Mapped[bool] = mapped_column(Boolean)
     evidence_sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(String)  # the JSON as received
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=IntakeStatus.QUEUED.value, index=True)
     reason: Mapped[str | None] = mapped_column(String, nullable=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -217,7 +221,7 @@ def _unique_intake_per_signer(engine) -> None:
     the digest alone, which SQLite cannot drop: the table is rebuilt, rows kept."""
     if engine.dialect.name != "sqlite":
         return
-    table = AttestationIntake.__table__
+    table = cast(Table, AttestationIntake.__table__)
     with engine.begin() as conn:
         for index in conn.exec_driver_sql(f"PRAGMA index_list({table.name})").mappings():
             columns = [

@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from backend.auth import AuthError
-from backend.chain import ChainUnavailable
+from backend.escrow.errors import ChainUnavailable, UnknownDeal
 from backend.evidence.store import StoreUnavailable
 
 
@@ -15,6 +15,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ChainUnavailable, _unavailable)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(AuthError, _unauthorized)
+    app.add_exception_handler(UnknownDeal, _unknown)
 
 
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -30,3 +31,8 @@ async def _store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
 async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
     """A missing, malformed, expired, wrongly signed or replayed signed request."""
     return JSONResponse({"detail": str(exc)}, status_code=401)
+
+
+async def _unknown(_request: Request, exc: Exception) -> JSONResponse:
+    """The escrow knows no deal of the id asked about."""
+    return JSONResponse({"detail": str(exc)}, status_code=404)

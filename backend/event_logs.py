@@ -13,6 +13,8 @@ from eth_abi.grammar import parse
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
+from backend.escrow.abi import named
+
 
 class Log:
     """One decoded escrow event."""
@@ -27,7 +29,7 @@ class Log:
 def decoders(abi: list[dict]) -> dict[str, EventDecoder]:
     """Topic 0 (0x hex, as in a raw log) -> the decoder of that event of `abi`."""
     return {
-        "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): EventDecoder(e)
+        "0x" + event_abi_to_log_topic(e).hex().removeprefix("0x"): EventDecoder(e)  # type: ignore[arg-type]
         for e in abi
         if e["type"] == "event"
     }
@@ -66,7 +68,8 @@ class EventDecoder:
         self._data = [i for i in abi["inputs"] if not i["indexed"]]
         self._data_types = [collapse_if_tuple(i) for i in self._data]
         readers = [(i["name"], _word_reader(i)) for i in self._data]
-        self._words = readers if all(read for _, read in readers) else None
+        words = [(name, read) for name, read in readers if read is not None]
+        self._words = words if len(words) == len(readers) else None
 
     def decode(self, topics: list[str], data: str) -> dict:
         values = {}
@@ -74,11 +77,11 @@ class EventDecoder:
             values[name] = read(bytes.fromhex(topic[2:]))
         raw = bytes.fromhex(data[2:])
         if self._words is not None:
-            for n, (name, read) in enumerate(self._words):
-                values[name] = read(raw[32 * n : 32 * n + 32])
+            for n, (name, read_word) in enumerate(self._words):
+                values[name] = read_word(raw[32 * n : 32 * n + 32])
         else:
             for item, value in zip(self._data, decode(self._data_types, raw), strict=True):
-                values[item["name"]] = _named(item, value)
+                values[item["name"]] = named(item, value)
         return {name: values[name] for name in self._names}
 
 
@@ -117,17 +120,4 @@ def _topic_reader(item: dict) -> Callable[[bytes], object]:
     kind = collapse_if_tuple(item)
     if parse(kind).is_dynamic:
         return bytes  # the topic is the value's keccak hash
-    return lambda topic: _named(item, decode([kind], topic)[0])
-
-
-def _named(item: dict, value):
-    """eth-abi's value as web3 gives it: checksummed addresses, structs by component name."""
-    kind = item["type"]
-    if kind == "address":
-        return _address(bytes.fromhex(value[2:]).rjust(32, b"\0"))
-    if kind == "tuple":
-        return {c["name"]: _named(c, v) for c, v in zip(item["components"], value, strict=True)}
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_named(inner, v) for v in value]
-    return value
+    return lambda topic: named(item, decode([kind], topic)[0])

@@ -22,10 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.bulk_sql import insert_many, update_many
-from backend.chain import Chain, RangeRefused
+from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
+from backend.escrow.errors import RangeRefused
+from backend.escrow.statuses import (
+    FINAL_MILESTONE_STATUSES,
+    ChangeAction,
+    DealStatus,
+    MilestoneStatus,
+)
+from backend.escrow.structs import Milestone
 from backend.event_logs import Log, decode_logs, decoders
-from backend.terms import ChangeAction, DealStatus, Milestone, MilestoneStatus
 
 BATCH_BLOCKS = 10_000
 IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
@@ -173,7 +180,7 @@ def _deal_created(b: _Batch, log: Log) -> None:
         "buyer": a["buyer"],
         "supplier": a["supplier"],
         "arbiter": a["arbiter"],
-        "status": DealStatus(a["status"]).name.title(),
+        "status": DealStatus(a["status"]).label,
         "total": str(a["total"]),
         "funded": "0",
         "released": "0",
@@ -186,7 +193,7 @@ def _deal_created(b: _Batch, log: Log) -> None:
 
 
 def _deal_accepted(b: _Batch, log: Log) -> None:
-    b.deals[log.args["dealId"]]["status"] = "Accepted"
+    b.deals[log.args["dealId"]]["status"] = DealStatus.ACCEPTED.label
 
 
 def _deal_funded(b: _Batch, log: Log) -> None:
@@ -194,12 +201,12 @@ def _deal_funded(b: _Batch, log: Log) -> None:
     deal = b.deals[a["dealId"]]
     deal["funded"] = str(int(deal["funded"]) + a["credited"])
     if a["remaining"] == 0:
-        deal["status"] = "Active"
+        deal["status"] = DealStatus.ACTIVE.label
 
 
 def _deal_cancelled(b: _Batch, log: Log) -> None:
     deal = b.deals[log.args["dealId"]]
-    deal["status"] = "Cancelled"
+    deal["status"] = DealStatus.CANCELLED.label
     deal["refunded"] = str(int(deal["refunded"]) + log.args["refunded"])
 
 
@@ -210,7 +217,7 @@ def _milestone_attested(b: _Batch, log: Log) -> None:
 def _milestone_rejected(b: _Batch, log: Log) -> None:
     _verdict(b, log, False)
     if log.args["blocked"]:
-        b.milestone(log.args)["status"] = "Rejected"
+        b.milestone(log.args)["status"] = MilestoneStatus.REJECTED.label
 
 
 def _milestone_released(b: _Batch, log: Log) -> None:
@@ -228,37 +235,37 @@ def _milestone_refunded(b: _Batch, log: Log) -> None:
 
 
 def _examination_started(b: _Batch, log: Log) -> None:
-    _stage(b, log.args, "Examining", log.args["examinationEnds"])
+    _stage(b, log.args, MilestoneStatus.EXAMINING, log.args["examinationEnds"])
 
 
 def _retention_held(b: _Batch, log: Log) -> None:
-    _stage(b, log.args, "Retained", log.args["warrantyEnds"])
+    _stage(b, log.args, MilestoneStatus.RETAINED, log.args["warrantyEnds"])
 
 
 def _dispute_opened(b: _Batch, log: Log) -> None:
-    _stage(b, log.args, "Disputed", log.args["rulingDeadline"])
+    _stage(b, log.args, MilestoneStatus.DISPUTED, log.args["rulingDeadline"])
 
 
 def _dispute_settled(b: _Batch, log: Log) -> None:
-    b.milestone(log.args)["status"] = "Settled"
+    b.milestone(log.args)["status"] = MilestoneStatus.SETTLED.label
 
 
 def _deal_cancelled_by_agreement(b: _Batch, log: Log) -> None:
     a = log.args
     deal = b.deals[a["dealId"]]
-    deal["status"] = "Cancelled"
+    deal["status"] = DealStatus.CANCELLED.label
     deal["released"] = str(int(deal["released"]) + a["toSupplier"])
     deal["refunded"] = str(int(deal["refunded"]) + a["held"] - a["toSupplier"])
     for row in b.milestones.get(a["dealId"], {}).values():
-        if row["status"] not in FINAL_STATUSES:
-            row["status"] = "Settled"
+        if row["status"] not in FINAL_LABELS:
+            row["status"] = MilestoneStatus.SETTLED.label
 
 
 def _milestone_amended(b: _Batch, log: Log) -> None:
     a = log.args
     rows = b.milestones.setdefault(a["dealId"], {})
     if ChangeAction(a["action"]) == ChangeAction.REMOVE:
-        rows[a["index"]].update(status="Removed", amount="0")
+        rows[a["index"]].update(status=MilestoneStatus.REMOVED.label, amount="0")
         return
     terms = Milestone.unpack(a["terms"], bytes(a["requirementsHash"]))
     if a["index"] in rows:  # edited: the same row (it keeps its key), new terms
@@ -298,8 +305,8 @@ HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
 }
 
 
-def _stage(b: _Batch, a: dict, status: str, deadline: int) -> None:
-    b.milestone(a).update(status=status, due_at=deadline)
+def _stage(b: _Batch, a: dict, status: MilestoneStatus, deadline: int) -> None:
+    b.milestone(a).update(status=status.label, due_at=deadline)
 
 
 def _verdict(b: _Batch, log: Log, met: bool) -> None:
@@ -319,7 +326,7 @@ def _verdict(b: _Batch, log: Log, met: bool) -> None:
 
 
 def _paid(b: _Batch, a: dict, status: MilestoneStatus, column: str) -> None:
-    b.milestone(a)["status"] = status.name.title()
+    b.milestone(a)["status"] = status.label
     deal = b.deals[a["dealId"]]
     deal[column] = str(int(deal[column]) + a["amount"])
 
@@ -334,11 +341,11 @@ def _milestone_row(deal_id: int, index: int, m: Milestone) -> dict:
         "quorum": m.quorum,
         "oracles": list(m.oracles),
         "requirements_hash": "0x" + m.requirements_hash.hex(),
-        "status": "Pending",
+        "status": MilestoneStatus.PENDING.label,
     }
 
 
-FINAL_STATUSES = {"Released", "Refunded", "Settled", "Removed"}
+FINAL_LABELS = {s.label for s in FINAL_MILESTONE_STATUSES}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

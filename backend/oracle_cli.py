@@ -26,8 +26,10 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from backend.attestations import Attestation, SignedAttestation, sign, verify
-from backend.chain import error_names, load_abi
+from backend.attestations import sign, verify
+from backend.escrow.abi import load_abi, view
+from backend.escrow.sender import Refused, Sender
+from backend.escrow.structs import Attestation, SignedAttestation
 
 BROWNIE_ACCOUNTS = Path.home() / ".brownie" / "accounts"
 
@@ -57,9 +59,8 @@ def cmd_sign(args) -> int:
     escrow = to_checksum_address(args.escrow)
     version = args.deal_version
     if version is None:
-        version = (
-            _escrow(_need(web3, "--deal-version"), escrow).functions.getDeal(args.deal).call()[4]
-        )
+        deal = view(_escrow(_need(web3, "--deal-version"), escrow), "getDeal", args.deal)
+        version = deal["version"]
     attestation = Attestation(
         chain_id=chain_id,
         escrow=escrow,
@@ -116,27 +117,16 @@ def _submit(web3, signed: SignedAttestation, relayer) -> int:
     if web3.eth.chain_id != a.chain_id:
         raise CliError(f"RPC is chain {web3.eth.chain_id}, the attestation is for {a.chain_id}")
     escrow = _escrow(web3, a.escrow)
-    call = escrow.functions.submitAttestation(signed.as_tuple())
-    sender = relayer.address
+    sender = Sender(web3, relayer, escrow.abi, chain_id=a.chain_id)
     try:
-        gas = call.estimate_gas({"from": sender})
-    except Exception as exc:  # web3 raises one of several types for a revert
-        print(f"REFUSED  {_revert_reason(exc, escrow.abi)}")
+        receipt = sender.transact(escrow.functions.submitAttestation(signed.as_tuple()))
+    except Refused as exc:
+        print(f"REFUSED  {exc}")
         return 1
-    tx = call.build_transaction(
-        {
-            "from": sender,
-            "nonce": web3.eth.get_transaction_count(sender),
-            "gas": gas + gas // 5,
-            "chainId": a.chain_id,
-        }
-    )
-    raw = relayer.sign_transaction(tx).raw_transaction
-    receipt = web3.eth.wait_for_transaction_receipt(web3.eth.send_raw_transaction(raw), 120)
-    status = "SUBMITTED" if receipt.status == 1 else "REVERTED"
-    print(f"{status} tx 0x{bytes(receipt.transactionHash).hex()} block {receipt.blockNumber}")
-    print(f"gas used {receipt.gasUsed}")
-    return 0 if receipt.status == 1 else 1
+    status = "SUBMITTED" if receipt["status"] == 1 else "REVERTED"
+    print(f"{status} tx 0x{bytes(receipt['transactionHash']).hex()} block {receipt['blockNumber']}")
+    print(f"gas used {receipt['gasUsed']}")
+    return 0 if receipt["status"] == 1 else 1
 
 
 def _web3(url: str):
@@ -156,18 +146,6 @@ def _escrow(web3, address: str):
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from exc
     return web3.eth.contract(address=to_checksum_address(address), abi=abi)
-
-
-def _revert_reason(exc: Exception, abi: list[dict]) -> str:
-    """Name the escrow's custom error from the revert data, when there is any."""
-    data = getattr(exc, "data", None) or (exc.args[1] if len(exc.args) > 1 else None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        name = error_names(abi).get(data[2:10])
-        if name:
-            return f"{name} (revert data {data})"
-    return str(exc)
 
 
 # ---------------------------------------------------------------- inputs

@@ -13,19 +13,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web3.logs import DISCARD
 
-from backend.attestations import SignedAttestation
-from backend.chain import Chain, error_names
+from backend.chain import Chain
 from backend.db import AttestationIntake
+from backend.escrow.sender import Sender
+from backend.escrow.sender import tx_hash as hash_of
+from backend.escrow.statuses import IntakeStatus
+from backend.escrow.structs import SignedAttestation
 
 BATCH = 50
+RECEIPT_SECONDS = 60  # a batch not mined by then is taken as dropped: back to the queue
 
 
 class Relayer:
     def __init__(self, chain: Chain, sessions: sessionmaker[Session], private_key: str):
         self.chain = chain
         self.sessions = sessions
-        self.account = Account.from_key(private_key)
-        self._errors = error_names(chain.escrow.abi)
+        self.sender = Sender(
+            chain.web3,
+            Account.from_key(private_key),
+            chain.escrow.abi,
+            chain_id=chain.chain_id,
+            receipt_timeout=RECEIPT_SECONDS,
+        )
 
     def relay_once(self) -> int:
         """Settles what was submitted before, then sends one batch. Returns its size."""
@@ -33,58 +42,51 @@ class Relayer:
         with self.sessions() as db:
             rows = db.scalars(
                 select(AttestationIntake)
-                .where(AttestationIntake.status == "queued")
+                .where(AttestationIntake.status == IntakeStatus.QUEUED)
                 .order_by(AttestationIntake.id)
                 .limit(BATCH)
             ).all()
             if not rows:
                 return 0
             batch = [SignedAttestation.from_json(r.document).as_tuple() for r in rows]
-            web3 = self.chain.web3
-            call = self.chain.escrow.functions.submitAttestations(batch)
-            tx = call.build_transaction(
-                {
-                    "from": self.account.address,
-                    "nonce": web3.eth.get_transaction_count(self.account.address, "pending"),
-                    "chainId": self.chain.chain_id,
-                }
-            )
-            signed = self.account.sign_transaction(tx)
-            tx_hash = "0x" + bytes(signed.hash).hex()
+            signed = self.sender.sign(self.chain.escrow.functions.submitAttestations(batch))
+            sent = hash_of(signed)
             for row in rows:
-                row.status, row.tx_hash = "submitted", tx_hash
+                row.status, row.tx_hash = IntakeStatus.SUBMITTED, sent
             db.commit()  # recorded before it leaves: a crash now is settled by _settle_pending
-            web3.eth.send_raw_transaction(signed.raw_transaction)
-        self._settle(tx_hash)
+            self.sender.send(signed)
+        self._settle(sent)
         return len(rows)
 
     def _settle_pending(self) -> None:
         with self.sessions() as db:
             hashes = set(
                 db.scalars(
-                    select(AttestationIntake.tx_hash).where(AttestationIntake.status == "submitted")
+                    select(AttestationIntake.tx_hash).where(
+                        AttestationIntake.status == IntakeStatus.SUBMITTED
+                    )
                 )
             )
         for tx_hash in hashes:
-            self._settle(tx_hash)
+            if tx_hash is not None:  # a submitted row always has one
+                self._settle(tx_hash)
 
     def _settle(self, tx_hash: str) -> None:
-        web3 = self.chain.web3
         try:
-            receipt = web3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
-        except Exception:  # never mined (dropped): back to the queue
+            receipt = self.sender.receipt(tx_hash)
+        except Exception:  # no answer about it: taken as never mined, like a timeout
             receipt = None
         with self.sessions() as db, db.begin():
             rows = db.scalars(
                 select(AttestationIntake).where(AttestationIntake.tx_hash == tx_hash)
             ).all()
-            if receipt is None:
+            if receipt is None:  # never mined (dropped): back to the queue
                 for row in rows:
-                    row.status, row.tx_hash = "queued", None
+                    row.status, row.tx_hash = IntakeStatus.QUEUED, None
                 return
-            if receipt.status != 1:
+            if receipt["status"] != 1:
                 for row in rows:
-                    row.status, row.reason = "failed", "the batch transaction reverted"
+                    row.status, row.reason = IntakeStatus.FAILED, "the batch transaction reverted"
                 return
             skipped = {}
             # The receipt holds every event of the batch; only AttestationSkipped is wanted here.
@@ -93,11 +95,11 @@ class Relayer:
             )
             for event in skips:
                 a = event["args"]
-                skipped[(a["dealId"], a["milestone"], a["signer"])] = self._reason(a["reason"])
+                key = (a["dealId"], a["milestone"], a["signer"])
+                skipped[key] = self.sender.errors.describe(a["reason"])
             for row in rows:
                 reason = skipped.get((row.deal_id, row.milestone, row.signer))
-                row.status, row.reason = ("skipped", reason) if reason else ("applied", None)
-
-    def _reason(self, data: bytes) -> str:
-        data = bytes(data)
-        return self._errors.get(data[:4].hex(), "unknown error") + f" (0x{data.hex()})"
+                if reason:
+                    row.status, row.reason = IntakeStatus.SKIPPED, reason
+                else:
+                    row.status, row.reason = IntakeStatus.APPLIED, None

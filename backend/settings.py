@@ -7,6 +7,7 @@ so this is a plain pydantic model filled from os.environ: same idea, one class, 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,14 +56,14 @@ class Settings(BaseModel):
         return self.database_url or f"sqlite:///{self.data_dir / 'service.db'}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        environ = os.environ if environ is None else environ
-        values = {}
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        values: dict[str, object] = {}
         for name in cls.model_fields:
-            raw = environ.get(f"ESCROW_{name.upper()}")
+            raw = source.get(f"ESCROW_{name.upper()}")
             if raw is not None:
                 values[name] = raw.split(",") if name == "allowed_media_types" else raw
-        return cls(**values)
+        return cls.model_validate(values)
 
 
 @lru_cache

@@ -139,9 +139,9 @@ class Bench:
             buyer.address,
             supplier.address,
             self.ids[2],
-            self.terms(4),
-            nonce,
-            chain[-1].timestamp + DAY,
+            milestones=self.terms(4),
+            nonce=nonce,
+            deadline=chain[-1].timestamp + DAY,
         )
         signature = typed_data.sign(
             typed_data.offer_message(chain.id, self.escrow.address, offer), supplier.private_key
@@ -216,7 +216,7 @@ class Bench:
         self.fund(buyer, other)
         held = self.escrow.heldFor(other)
         cancellation = Cancellation(
-            other, 1, held // 2, held - held // 2, chain[-1].timestamp + DAY
+            other, 1, held // 2, held - held // 2, deadline=chain[-1].timestamp + DAY
         )
         signature = typed_data.sign(
             typed_data.cancellation_message(chain.id, self.escrow.address, cancellation),
@@ -237,7 +237,7 @@ class Bench:
 
     def amend(self, buyer, supplier, deal: int, changes):
         version = self.escrow.getDeal(deal)["version"]
-        amendment = Amendment(deal, version, tuple(changes), chain[-1].timestamp + DAY)
+        amendment = Amendment(deal, version, tuple(changes), deadline=chain[-1].timestamp + DAY)
         signature = typed_data.sign(
             typed_data.amendment_message(chain.id, self.escrow.address, amendment),
             supplier.private_key,

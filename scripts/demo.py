@@ -196,7 +196,7 @@ def main() -> None:
         buyer.address,
         supplier.address,
         arb,
-        terms,
+        milestones=terms,
         nonce=1,
         deadline=start + 7 * DAY,
         policy=policy,
@@ -283,7 +283,9 @@ def main() -> None:
         MilestoneChange(2, ChangeAction.EDIT, terms_of(2, 25_000, 55, (insp,), 1)),
         MilestoneChange(4, ChangeAction.ADD, terms_of(4, 10_000, 90, (insp,), 1)),
     )
-    amendment = Amendment(deal_id, escrow.getDeal(deal_id)["version"], changes, start + 27 * DAY)
+    amendment = Amendment(
+        deal_id, escrow.getDeal(deal_id)["version"], changes, deadline=start + 27 * DAY
+    )
     by_supplier = typed_data.sign(
         typed_data.amendment_message(chain.id, escrow.address, amendment), supplier.private_key
     ).signature

@@ -56,6 +56,6 @@ def share_allowed_methods(router: APIRouter) -> None:
     routes = [r for r in router.routes if isinstance(r, Route)]
     methods: dict[str, set[str]] = defaultdict(set)
     for route in routes:
-        methods[route.path] |= route.methods
+        methods[route.path] |= route.methods or set()
     for route in routes:
         route.path_methods = frozenset(methods[route.path])

@@ -3,52 +3,37 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
-from pydantic import BaseModel, StrictBool
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from backend import typed_data
-from backend.attestations import FORMAT, Attestation, SignedAttestation, verify
+from backend.attestations import verify
 from backend.chain import Chain
 from backend.db import AttestationIntake, Evidence
 from backend.deps import ChainDep, DbDep, SessionsDep
+from backend.escrow import eip712
+from backend.escrow.http import Address, AttestationFieldsIn, SignatureHex, Uint256, WireModel
+from backend.escrow.structs import Attestation, AttestationFormat, SignedAttestation
 from backend.routers._common import UNAVAILABLE, Route, RowId, errors
-from backend.routers._typed import (
-    Address,
-    Bytes32,
-    DealVersion,
-    SignatureHex,
-    Struct,
-    Uint256,
-)
 
 router = APIRouter(prefix="/attestations", tags=["attestations"], route_class=Route)
 
 
-class DomainIn(Struct):
+class DomainIn(WireModel):
     name: str
     version: str
     chainId: Uint256
     verifyingContract: Address
 
 
-class AttestationFieldsIn(Struct):
-    dealId: Uint256
-    milestone: Uint256
-    dealVersion: DealVersion
-    met: StrictBool
-    evidenceHash: Bytes32
-    deadline: Uint256
-
-
-class SignedAttestationIn(Struct):
+class SignedAttestationIn(WireModel):
     """The JSON of `escrow-oracle sign` (docs/attestations.md): uints as JSON integers or
     decimal strings, `met` a JSON boolean, addresses in any case, hex 0x-prefixed."""
 
-    format: Literal[FORMAT]
+    format: AttestationFormat
     domain: DomainIn
     attestation: AttestationFieldsIn
     signer: Address
@@ -66,7 +51,11 @@ class SignedAttestationIn(Struct):
             evidence_hash=bytes.fromhex(a.evidenceHash[2:]),
             deadline=a.deadline,
         )
-        return SignedAttestation(attestation, self.signer, bytes.fromhex(self.signature[2:]))
+        return SignedAttestation(
+            attestation=attestation,
+            signer=self.signer,
+            signature=bytes.fromhex(self.signature[2:]),
+        )
 
 
 class IntakeOut(BaseModel):
@@ -162,7 +151,9 @@ def hand_in(
         except IntegrityError:  # the same, handed in at the same moment by the same signer
             db.rollback()
             response.status_code = status.HTTP_200_OK
-            row = _intake(db, digest, signed.signer)
+            stored = _intake(db, digest, signed.signer)
+            assert stored is not None  # what the unique constraint refused us for
+            row = stored
     return IntakeOut.of(row)
 
 
@@ -177,8 +168,8 @@ def status_of(intake_id: RowId, db: DbDep) -> IntakeOut:
 
 def _check_domain(domain: DomainIn, chain: Chain) -> None:
     if (domain.name, domain.version) != (
-        typed_data.ESCROW_DOMAIN_NAME,
-        typed_data.ESCROW_DOMAIN_VERSION,
+        eip712.ESCROW_DOMAIN_NAME,
+        eip712.ESCROW_DOMAIN_VERSION,
     ):
         raise HTTPException(400, "attestation is for another contract (EIP-712 domain)")
     if (domain.chainId, domain.verifyingContract) != (chain.chain_id, chain.escrow_address):
@@ -192,9 +183,7 @@ def _check_domain(domain: DomainIn, chain: Chain) -> None:
 def _check_oracle(chain: Chain, signer: str, a: Attestation) -> None:
     """The rule the escrow applies: the signer is a live key of an operator that the
     milestone names among its oracles."""
-    deal = chain.deal(a.deal_id)
-    if deal is None:
-        raise HTTPException(404, f"the escrow knows no deal {a.deal_id}")
+    deal = chain.require_deal(a.deal_id)
     if a.milestone >= len(deal.milestone_oracles):
         raise HTTPException(404, f"deal {a.deal_id} has no milestone {a.milestone}")
     operator = chain.operator_of(signer)

@@ -4,6 +4,7 @@ kept for the buyer, who accepts and funds one in a single transaction with `acce
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from eth_utils import is_address, to_checksum_address
@@ -12,49 +13,23 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend import typed_data
 from backend.chain import Chain
 from backend.db import ChainEvent, Offer
 from backend.deps import ChainDep, SessionsDep
+from backend.escrow import eip712
+from backend.escrow.http import DealOfferIn, SignatureHex, WireModel
+from backend.escrow.messages import escrow_message
+from backend.escrow.struct import ZERO_ADDRESS
+from backend.escrow.structs import DealOffer
 from backend.routers._common import UNAVAILABLE, Route, RowId, errors
-from backend.routers._typed import (
-    Address,
-    MilestoneIn,
-    SignatureHex,
-    StoredOut,
-    Struct,
-    Uint16,
-    Uint32,
-    Uint256,
-    normalised,
-    typed,
-)
+from backend.routers._typed import StoredOut, normalised, typed
 
 router = APIRouter(prefix="/offers", tags=["offers"], route_class=Route)
-
-ZERO_ADDRESS = "0x" + "00" * 20
 
 Status = Literal["open", "used", "withdrawn", "expired"]
 
 
-class PolicyIn(Struct):
-    examinationWindow: Uint32
-    rulingPeriod: Uint32
-    warrantyPeriod: Uint32
-    retentionBps: Uint16
-
-
-class DealOfferIn(Struct):
-    buyer: Address
-    supplier: Address
-    arbiter: Uint32
-    policy: PolicyIn
-    milestones: list[MilestoneIn]
-    nonce: Uint256
-    deadline: Uint256
-
-
-class SignedOffer(Struct):
+class SignedOffer(WireModel):
     offer: DealOfferIn  # the EIP-712 `message`, exactly as signed
     signature: SignatureHex
 
@@ -114,8 +89,8 @@ def post_offer(
         raise HTTPException(
             400, f"{len(o.milestones)} milestones: the escrow takes at most {chain.max_milestones}"
         )
-    full = typed_data.escrow_message("DealOffer", chain.chain_id, chain.escrow_address, typed(o))
-    digest = typed_data.digest(full)
+    full = escrow_message(DealOffer, chain.chain_id, chain.escrow_address, typed(o))
+    digest = eip712.digest(full)
     digest_hex = "0x" + digest.hex()
     now = chain.block_time()
     with sessions() as db:
@@ -127,7 +102,7 @@ def post_offer(
         return _out(chain, sessions, [same], now)[0]
     if o.deadline <= now:
         raise HTTPException(400, f"deadline {o.deadline} has passed (chain time {now})")
-    signer, recovered, problems = typed_data.signer_among(
+    signer, recovered, problems = eip712.signer_among(
         (o.supplier,), digest, signature, chain.accepts_signature
     )
     if signer is None:
@@ -156,9 +131,9 @@ def post_offer(
             db.commit()
         except IntegrityError:  # the same offer, another signature of it (an EIP-1271 wallet)
             db.rollback()
-            row = db.scalar(
+            row = db.scalars(
                 select(Offer).where(Offer.digest == digest_hex, Offer.supplier == o.supplier)
-            )
+            ).one()
             response.status_code = status.HTTP_200_OK
     # Just checked: the nonce is unused and the deadline ahead (no further read to fail).
     return OfferOut.of(row, "open")
@@ -210,7 +185,7 @@ def get_offer(offer_id: RowId, chain: ChainDep, sessions: SessionsDep) -> OfferO
     return _out(chain, sessions, [row], chain.block_time())[0]
 
 
-def _out(chain: Chain, sessions, rows: list[Offer], now: int) -> list[OfferOut]:
+def _out(chain: Chain, sessions, rows: Sequence[Offer], now: int) -> list[OfferOut]:
     """The records with their status: the nonces read from the chain first, then, for the used
     ones, the deal index asked whether they were withdrawn (no session open meanwhile)."""
     used = [chain.offer_nonce_used(r.supplier, int(r.nonce)) for r in rows]

@@ -7,90 +7,34 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
-from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from backend import typed_data
 from backend.chain import DealParties
 from backend.db import Proposal
 from backend.deps import ChainDep, SessionsDep
+from backend.escrow import eip712
+from backend.escrow.http import AmendmentIn, CancellationIn, SignatureHex, WireModel
+from backend.escrow.messages import escrow_message
+from backend.escrow.statuses import DealStatus
+from backend.escrow.structs import Amendment, Cancellation
 from backend.routers._common import UNAVAILABLE, DealId, Route, errors
-from backend.routers._typed import (
-    MilestoneIn,
-    SignatureHex,
-    StoredOut,
-    Struct,
-    Uint8,
-    Uint16,
-    Uint32,
-    Uint96,
-    Uint256,
-    normalised,
-    typed,
-)
-from backend.terms import ChangeAction, DealStatus
+from backend.routers._typed import StoredOut, normalised, typed
 
 router = APIRouter(prefix="/deals/{deal_id}/proposals", tags=["proposals"], route_class=Route)
 
 Kind = Literal["amendment", "cancellation"]
-PRIMARY_TYPE = {"amendment": "Amendment", "cancellation": "Cancellation"}
+STRUCT = {"amendment": Amendment, "cancellation": Cancellation}
 
 
-def _action(value: object) -> int:
-    codes = {a.value for a in ChangeAction}
-    if isinstance(value, str) and value in {str(c) for c in codes}:
-        value = int(value)
-    if type(value) is not int or value not in codes:
-        raise ValueError("action is 0 (Edit), 1 (Add) or 2 (Remove)")
-    return value
-
-
-ActionCode = Annotated[
-    int,
-    PlainValidator(_action),
-    WithJsonSchema(
-        {
-            "description": "0 Edit, 1 Add, 2 Remove",
-            "anyOf": [
-                {"enum": sorted(a.value for a in ChangeAction)},
-                {"enum": sorted(str(a.value) for a in ChangeAction)},
-            ],
-        }
-    ),
-]
-
-
-class MilestoneChangeIn(Struct):
-    index: Uint8
-    action: ActionCode
-    terms: MilestoneIn  # all zero for Remove
-
-
-class AmendmentIn(Struct):
-    dealId: Uint256
-    dealVersion: Uint16
-    changes: Annotated[list[MilestoneChangeIn], Field(max_length=255)]
-    nonce: Annotated[Uint32, Field(description="the signer's agreementNonce for the deal")]
-    deadline: Uint256
-
-
-class CancellationIn(Struct):
-    dealId: Uint256
-    dealVersion: Uint16
-    toSupplier: Uint96
-    toBuyer: Uint96
-    nonce: Annotated[Uint32, Field(description="the signer's agreementNonce for the deal")]
-    deadline: Uint256
-
-
-class AmendmentProposal(Struct):
+class AmendmentProposal(WireModel):
     kind: Literal["amendment"]
     message: AmendmentIn
     signature: SignatureHex
 
 
-class CancellationProposal(Struct):
+class CancellationProposal(WireModel):
     kind: Literal["cancellation"]
     message: CancellationIn
     signature: SignatureHex
@@ -151,14 +95,10 @@ def propose(
     if m.dealId != deal_id:
         raise HTTPException(400, f"message.dealId is {m.dealId}, not this deal ({deal_id})")
     signature = bytes.fromhex(proposal.signature[2:])
-    full = typed_data.escrow_message(
-        PRIMARY_TYPE[proposal.kind], chain.chain_id, chain.escrow_address, typed(m)
-    )
-    digest = typed_data.digest(full)
+    full = escrow_message(STRUCT[proposal.kind], chain.chain_id, chain.escrow_address, typed(m))
+    digest = eip712.digest(full)
     digest_hex = "0x" + digest.hex()
-    deal = chain.deal(deal_id, fresh=True)
-    if deal is None:
-        raise HTTPException(404, f"the escrow knows no deal {deal_id}")
+    deal = chain.require_deal(deal_id, fresh=True)
     now = chain.block_time()
     with sessions() as db:
         same = db.scalar(
@@ -175,7 +115,7 @@ def propose(
         raise HTTPException(409, f"deal {deal_id} is cancelled")
     if m.dealVersion != deal.version:
         raise HTTPException(409, f"stale: the deal is at version {deal.version}")
-    signer, recovered, problems = typed_data.signer_among(
+    signer, recovered, problems = eip712.signer_among(
         (deal.buyer, deal.supplier), digest, signature, chain.accepts_signature
     )
     if signer is None:
@@ -207,9 +147,9 @@ def propose(
             db.commit()
         except IntegrityError:  # the same proposal by the same signer (another signature of it)
             db.rollback()
-            row = db.scalar(
+            row = db.scalars(
                 select(Proposal).where(Proposal.digest == digest_hex, Proposal.signer == signer)
-            )
+            ).one()
             response.status_code = status.HTTP_200_OK
     return ProposalOut.of(row, _status(row, deal, now, {signer: current}))
 

@@ -17,16 +17,10 @@ from pydantic import BaseModel, Field
 
 from backend import typed_data
 from backend.chain import load_abi
+from backend.escrow.statuses import ChangeAction, DealStatus, MilestoneStatus
+from backend.escrow.structs import MAX_BPS, MAX_ORACLES, UINT96_MAX
 from backend.routers._common import UNAVAILABLE, Route, errors
 from backend.settings import ROOT
-from backend.terms import (
-    MAX_BPS,
-    MAX_ORACLES,
-    UINT96_MAX,
-    ChangeAction,
-    DealStatus,
-    MilestoneStatus,
-)
 
 WEB_DIR = ROOT / "web"
 ETHERS_BUNDLE = ROOT / "node_modules" / "ethers" / "dist" / "ethers.min.js"
@@ -42,6 +36,16 @@ def home() -> RedirectResponse:
 class TypedField(BaseModel):
     name: str
     type: str
+
+
+# What the page signs: the escrow's EIP-712 types by primary type, and the token's Permit.
+SIGNED_TYPES = {
+    primary: {name: [TypedField(**field) for field in fields] for name, fields in types.items()}
+    for primary, types in {
+        **typed_data.ESCROW_TYPES,
+        "Permit": {"Permit": typed_data.PERMIT_TYPE},
+    }.items()
+}
 
 
 class Domain(BaseModel):
@@ -106,7 +110,7 @@ def config(request: Request) -> PageConfig:
         rpc_url=settings.public_rpc_url or settings.rpc_url,
         max_upload_bytes=settings.max_upload_bytes,
         domain=Domain(name=typed_data.ESCROW_DOMAIN_NAME, version=typed_data.ESCROW_DOMAIN_VERSION),
-        types={**typed_data.ESCROW_TYPES, "Permit": {"Permit": typed_data.PERMIT_TYPE}},
+        types=SIGNED_TYPES,
         statuses=STATUSES,
         change_actions=CHANGE_ACTIONS,
         limits=Limits(

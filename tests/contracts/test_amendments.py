@@ -37,7 +37,9 @@ def _terms(ops, amount, days=40, oracles=None, quorum=1) -> Milestone:
 
 
 def _signed(escrow, signer, deal_id, changes, version=1, deadline=None, nonce=0):
-    amendment = Amendment(deal_id, version, tuple(changes), deadline or now() + DAY, nonce)
+    amendment = Amendment(
+        deal_id, version, tuple(changes), deadline=deadline or now() + DAY, nonce=nonce
+    )
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
     return amendment, typed_data.sign(message, signer.private_key).signature
 

@@ -16,7 +16,9 @@ def _signed(escrow, signer, deal_id, to_supplier, version=1, deadline=None, to_b
     """Signed by `signer` over what is held now (unless `to_buyer` says otherwise)."""
     if to_buyer is None:
         to_buyer = max(escrow.heldFor(deal_id) - to_supplier, 0)
-    c = Cancellation(deal_id, version, to_supplier, to_buyer, deadline or now() + DAY, nonce)
+    c = Cancellation(
+        deal_id, version, to_supplier, to_buyer, deadline=deadline or now() + DAY, nonce=nonce
+    )
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     return c, typed_data.sign(message, signer.private_key).signature
 

@@ -57,7 +57,7 @@ def test_ethers_signed_offer_is_accepted_on_chain(escrow, buyer, supplier, ops):
         buyer.address,
         supplier.address,
         ops.arbiter,
-        tuple(
+        milestones=tuple(
             milestones(
                 [10 * USD, 20 * USD], [(ops.inspector,), (ops.inspector, ops.carrier)], [1, 2]
             )
@@ -91,8 +91,8 @@ def test_cancellation_doc_example_matches_ethers_and_the_escrow(escrow):
         fields["dealVersion"],
         int(fields["toSupplier"]),
         int(fields["toBuyer"]),
-        fields["deadline"],
-        fields["nonce"],
+        deadline=fields["deadline"],
+        nonce=fields["nonce"],
     )
     domain = example["domain"]
     message = typed_data.cancellation_message(
@@ -168,8 +168,8 @@ def test_amendment_doc_example_matches_ethers_and_the_escrow(escrow):
             )
             for c in doc["changes"]
         ),
-        doc["deadline"],
-        doc["nonce"],
+        deadline=doc["deadline"],
+        nonce=doc["nonce"],
     )
     domain = example["domain"]
     message = typed_data.amendment_message(

@@ -77,13 +77,13 @@ def test_no_assignment_before_the_deal_is_active_or_after(escrow, supplier, ops,
 
 
 def _cancellation(escrow, signer, deal_id, to_supplier, to_buyer):
-    c = Cancellation(deal_id, 1, to_supplier, to_buyer, now() + DAY)
+    c = Cancellation(deal_id, 1, to_supplier, to_buyer, deadline=now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     return c, typed_data.sign(message, signer.private_key).signature
 
 
 def _amendment(escrow, signer, deal_id, changes):
-    a = Amendment(deal_id, 1, tuple(changes), now() + DAY)
+    a = Amendment(deal_id, 1, tuple(changes), deadline=now() + DAY)
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, a)
     return a, typed_data.sign(message, signer.private_key).signature
 

@@ -132,7 +132,7 @@ def test_the_extensions_payouts_cannot_be_reentered(hooked, buyer, supplier, ins
     # Left: M2's holdback (10) and M3 (100).
     held = escrow.heldFor(deal_id)
     assert held == 110 * UNIT
-    c = Cancellation(deal_id, 1, 50 * UNIT, held - 50 * UNIT, now() + DAY)
+    c = Cancellation(deal_id, 1, 50 * UNIT, held - 50 * UNIT, deadline=now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     signature = typed_data.sign(message, supplier.private_key).signature
     before = _arm(token, escrow, *INTO_CORE)

@@ -202,7 +202,7 @@ def test_index_follows_disputes_retention_and_cancellation(
             MilestoneChange(1, ChangeAction.EDIT, later),
             MilestoneChange(2, ChangeAction.ADD, extra),
         ),
-        now() + DAY,
+        deadline=now() + DAY,
     )
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
     stable.mint(buyer, 40 * USD, {"from": buyer})
@@ -215,7 +215,7 @@ def test_index_follows_disputes_retention_and_cancellation(
     make().sync()
     _assert_matches_chain(sessions, escrow, other.id)
     held = escrow.heldFor(other.id)
-    cancellation = Cancellation(other.id, 2, 10 * USD, held - 10 * USD, now() + DAY)
+    cancellation = Cancellation(other.id, 2, 10 * USD, held - 10 * USD, deadline=now() + DAY)
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, cancellation)
     signature = typed_data.sign(message, supplier.private_key).signature
     escrow.cancelByAgreement(cancellation.as_tuple(), signature, {"from": buyer})

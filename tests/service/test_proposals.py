@@ -29,7 +29,9 @@ def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None
     except brownie.exceptions.VirtualMachineError:  # an unknown deal
         held = 0
     to_buyer = max(held - to_supplier, 0)
-    c = Cancellation(deal_id, version, to_supplier, to_buyer, deadline or now() + DAY, nonce)
+    c = Cancellation(
+        deal_id, version, to_supplier, to_buyer, deadline=deadline or now() + DAY, nonce=nonce
+    )
     message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
     signature = typed_data.sign(message, signer.private_key).signature
     body = {
@@ -41,7 +43,7 @@ def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None
 
 
 def _amendment(escrow, signer, deal_id, changes, version=1):
-    a = Amendment(deal_id, version, tuple(changes), now() + DAY)
+    a = Amendment(deal_id, version, tuple(changes), deadline=now() + DAY)
     message = typed_data.amendment_message(brownie.chain.id, escrow.address, a)
     signature = typed_data.sign(message, signer.private_key).signature
     body = {"kind": "amendment", "message": typed_json(a.as_typed()), "signature": _hex(signature)}

@@ -73,3 +73,12 @@ def test_config_gives_the_escrows_statuses_change_actions_and_limits(client, esc
     }
     described = client.get("/openapi.json").json()["components"]["schemas"]["Limits"]
     assert set(described["properties"]) == set(config["limits"])
+
+
+def test_config_is_503_when_the_chain_is_down(make_client):
+    """Nothing listens on port 9: the chain id cannot be read. The page is told the chain is
+    unavailable (503, as the OpenAPI document says), not an internal error."""
+    client = make_client(rpc_url="http://127.0.0.1:9")
+    r = client.get("/app/config.json")
+    assert r.status_code == 503, r.text
+    assert "unreachable" in r.json()["detail"]

@@ -145,7 +145,7 @@ class Escrow(Contract):
         self, deal_id: int, version: int, to_supplier: int, to_buyer: int, nonce: int, deadline: int
     ) -> Cancellation:
         """The Cancellation a party signs: both sides of the split and its agreement nonce."""
-        return Cancellation(deal_id, version, to_supplier, to_buyer, deadline, nonce)
+        return Cancellation(deal_id, version, to_supplier, to_buyer, deadline=deadline, nonce=nonce)
 
     def amendment(
         self,
@@ -156,7 +156,7 @@ class Escrow(Contract):
         deadline: int,
     ) -> Amendment:
         """The Amendment a party signs, over its agreement nonce."""
-        return Amendment(deal_id, version, changes, deadline, nonce)
+        return Amendment(deal_id, version, changes, deadline=deadline, nonce=nonce)
 
     def sign_cancellation(self, key: Key, cancellation: Cancellation) -> bytes:
         message = typed_data.cancellation_message(self.chain_id, self.address, cancellation)
