@@ -89,7 +89,9 @@ def identity_from_signature(account: str, signature: bytes, generation: int = 0)
     if len(signature) != 65:
         raise ConfidentialError(f"signature is {len(signature)} bytes, expected 65 (r, s, v)")
     try:
-        signer = Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
+        signer = Account.recover_message(
+            encode_typed_data(full_message=typed), signature=_canonical(signature)
+        )
     except Exception as exc:  # eth-keys raises several types for garbage input
         raise ConfidentialError(f"the identity signature does not recover: {exc}") from exc
     if signer != account:
@@ -127,11 +129,19 @@ def derive_identity_from_key(private_key: str | bytes, generation: int = 0) -> I
     )
 
 
+def _canonical(signature: bytes) -> bytes:
+    """The same signature as r, low s, v in 27/28: wallets also write v as 0/1, and a few
+    hand out (r, n - s) with the other v, which is as valid."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    v = v + 27 if v in (0, 1) else v
+    if s > SECP256K1_N - s:
+        s, v = SECP256K1_N - s, 55 - v  # 27 <-> 28
+    return r + s.to_bytes(32, "big") + bytes([v])
+
+
 def _signature_key_material(signature: bytes) -> bytes:
-    """r ‖ s with s in the lower half: the same for a wallet that hands out (r, n - s), and
-    without v, which wallets write as 0/1 or 27/28."""
-    r, s = signature[:32], int.from_bytes(signature[32:64], "big")
-    return r + min(s, SECP256K1_N - s).to_bytes(32, "big")
+    """r ‖ s, canonical (low s): the same for every way a wallet writes the signature."""
+    return _canonical(signature)[:64]
 
 
 def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:

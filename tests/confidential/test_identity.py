@@ -11,6 +11,7 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_keys.backends.native.jacobian import fast_multiply
 from eth_keys.constants import SECPK1_G, SECPK1_N
+from page_module import PageModuleRefused
 
 from backend.confidential.errors import ConfidentialError, NonDeterministicWallet
 from backend.confidential.identity import (
@@ -99,14 +100,39 @@ def random_nonce_signer(private_key: str):
     return sign
 
 
-def test_a_wallet_that_signs_with_random_nonces_is_refused():
+def test_a_wallet_that_signs_with_random_nonces_is_refused(page_module):
     account = Account.from_key(ANVIL_KEY_0).address
     sign = random_nonce_signer(ANVIL_KEY_0)
     typed = identity_typed_data(account)
-    one = sign(typed)  # a good signature by the account, just not a repeatable one
-    assert Account.recover_message(encode_typed_data(full_message=typed), signature=one) == account
+    one, two = sign(typed), sign(typed)  # good signatures by the account, not repeatable ones
+    for signature in (one, two):
+        signable = encode_typed_data(full_message=typed)
+        assert Account.recover_message(signable, signature=signature) == account
     with pytest.raises(NonDeterministicWallet, match="two different signatures"):
         derive_identity(account, sign)
+    with pytest.raises(PageModuleRefused, match="two different signatures"):
+        page_module(
+            "deriveFromWallet", account=account, signatures=["0x" + one.hex(), "0x" + two.hex()]
+        )
+
+
+def test_the_ways_wallets_write_one_signature_derive_one_identity(page_module):
+    """v as 27/28 or 0/1, s low or (n - s) high with the other v: the same signature."""
+    account = Account.from_key(ANVIL_KEY_0).address
+    signature = Account.sign_typed_data(ANVIL_KEY_0, full_message=identity_typed_data(account))
+    r, s, v = signature.r, signature.s, signature.v
+    high = SECPK1_N - s
+    variants = [
+        r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v - 27]),
+        r.to_bytes(32, "big") + high.to_bytes(32, "big") + bytes([55 - v]),
+        r.to_bytes(32, "big") + high.to_bytes(32, "big") + bytes([55 - v - 27]),
+    ]
+    expected = derive_identity_from_key(ANVIL_KEY_0).recipient
+    for variant in variants:
+        assert identity_from_signature(account, variant).recipient == expected
+        hexed = "0x" + variant.hex()
+        page = page_module("deriveFromWallet", account=account, signatures=[hexed, hexed])
+        assert page["recipient"] == expected
 
 
 def test_a_signature_by_another_account_derives_nothing():

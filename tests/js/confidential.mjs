@@ -17,6 +17,12 @@ const ops = {
   async derive({ privateKey, generation = 0 }) {
     return conf.deriveIdentity(new Wallet(privateKey), generation);
   },
+  async deriveFromWallet({ account, signatures, generation = 0 }) {
+    // a wallet that hands out these signatures in turn (the tests make them in Python)
+    const queue = [...signatures];
+    const wallet = { getAddress: async () => account, signTypedData: async () => queue.shift() };
+    return conf.deriveIdentity(wallet, generation);
+  },
   async encrypt({ recipients, input, output }) {
     const { ciphertext, sealed } = await conf.encryptDocument(await openAsBlob(input), recipients);
     await toFile(ciphertext, output);

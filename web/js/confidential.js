@@ -68,7 +68,7 @@ export async function identityFromSignature(account, signature, generation = 0) 
   const { domain, types, message } = identityMessage(account, generation);
   let signer;
   try {
-    signer = verifyTypedData(domain, types, message, signature);
+    signer = verifyTypedData(domain, types, message, canonical(signature));
   } catch (error) {
     throw new ConfidentialError(`the identity signature does not recover: ${error.shortMessage ?? error.message}`);
   }
@@ -81,16 +81,21 @@ export async function identityFromSignature(account, signature, generation = 0) 
   return { account: message.account, generation, recipient, secretKey };
 }
 
-// r ‖ s with s in the lower half, without v (wallets write it as 0/1 or 27/28).
-function keyMaterial(signature) {
+// The same signature as r, low s, v in 27/28: wallets also write v as 0/1, and a few hand out
+// (r, n - s) with the other v, which is as valid (ethers refuses a high s).
+function canonical(signature) {
   const raw = bytes(signature);
   if (raw.length !== 65) throw new ConfidentialError(`signature is ${raw.length} bytes, expected 65 (r, s, v)`);
-  let s = BigInt("0x" + hex(raw.subarray(32, 64)));
-  if (s > SECP256K1_N - s) s = SECP256K1_N - s;
-  const out = new Uint8Array(64);
-  out.set(raw.subarray(0, 32));
-  out.set(bytes("0x" + s.toString(16).padStart(64, "0")), 32);
-  return out;
+  let v = raw[64] < 2 ? raw[64] + 27 : raw[64];
+  const s = BigInt("0x" + hex(raw.subarray(32, 64)));
+  const low = s > SECP256K1_N - s ? SECP256K1_N - s : s;
+  if (low !== s) v = 55 - v; // 27 <-> 28
+  return "0x" + hex(raw.subarray(0, 32)) + low.toString(16).padStart(64, "0") + v.toString(16).padStart(2, "0");
+}
+
+// r ‖ s with s in the lower half, without v (wallets write it as 0/1 or 27/28).
+function keyMaterial(signature) {
+  return bytes(canonical(signature)).subarray(0, 64);
 }
 
 // ---- the binding: the account's signature over its recipient ----
@@ -216,13 +221,18 @@ export async function decryptDocument(source, identities, { expected = null, onP
   const decrypter = new Decrypter();
   identities.forEach((identity) => decrypter.addIdentity(identity));
   const plain = hashing(onProgress);
-  let blob;
+  // Chunk by chunk into Blobs (the browser keeps large ones out of the page's memory), read
+  // here rather than by Response.blob(), which would swap age's error for "Failed to fetch".
+  const parts = [];
   try {
-    const out = await decrypter.decrypt(toStream(source));
-    blob = await new Response(out.pipeThrough(plain)).blob();
+    const reader = (await decrypter.decrypt(toStream(source))).pipeThrough(plain).getReader();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      parts.push(new Blob([next.value]));
+    }
   } catch (error) {
     throw new ConfidentialError(decryptionReason(error));
   }
+  const blob = new Blob(parts);
   const { sha256: digest, size } = await plain.done;
   if (expected) checkPlaintext(expected, digest, size);
   return { blob, sha256: digest, size };
