@@ -108,17 +108,6 @@ def decrypt_to_file(
     return opened
 
 
-def decrypt_bytes(ciphertext: bytes, identities: Sequence[Identity | str]) -> bytes:
-    """A small document in memory (a test, a form); whole and checked, or DecryptionError."""
-    keys = [_pyrage_identity(i) for i in identities]
-    out = io.BytesIO()
-    try:
-        pyrage.decrypt_io(io.BytesIO(ciphertext), out, keys)
-    except (pyrage.DecryptError, OSError) as exc:
-        raise DecryptionError(_reason(exc)) from None
-    return out.getvalue()
-
-
 def reencrypt(
     src: BinaryIO,
     dst: BinaryIO,

@@ -4,10 +4,12 @@ signed by someone else, for another recipient or another chain is refused in wor
 
 import brownie
 import pytest
+import requests
 from brownie import MockContractWallet, accounts
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from page_module import PageModuleRefused
+from web3 import HTTPProvider, Web3
 
 from backend.confidential.binding import (
     erc1271_check,
@@ -129,3 +131,22 @@ def test_bad_bindings_are_refused_in_python_and_in_the_page(page_module, owner, 
             verify_binding(doc, chain)
         with pytest.raises(PageModuleRefused, match=reason):
             page_module("verifyBinding", doc=doc, chainId=chain)
+
+
+def test_an_unreachable_rpc_is_not_taken_for_a_refusal(page_module, wallet, owner, identity):
+    """A contract binding checked while the chain cannot be asked: an error of its own, never
+    "signed by someone else"."""
+    chain, dead = brownie.chain.id, "http://127.0.0.1:9"  # the discard port: nothing listens
+    doc = sign_binding(
+        lambda t: owner.sign_message(encode_typed_data(full_message=t)).signature,
+        chain,
+        wallet.address,
+        identity.recipient,
+        0,
+        ISSUED_AT,
+    ).to_json()
+    with pytest.raises(requests.ConnectionError):
+        verify_binding(doc, chain, erc1271_check(Web3(HTTPProvider(dead))))
+    with pytest.raises(AssertionError, match="fetch failed") as refused:
+        page_module("verifyBinding", doc=doc, chainId=chain, rpc=dead)
+    assert "signed by" not in str(refused.value)

@@ -41,7 +41,7 @@ const ops = {
     return conf.signBinding(new Wallet(privateKey), chainId, recipient, generation, issuedAt);
   },
   async verifyBinding({ doc, chainId, rpc = null }) {
-    const check = rpc ? conf.erc1271Check(new JsonRpcProvider(rpc, undefined, { staticNetwork: true })) : null;
+    const check = rpc ? conf.erc1271Check(new JsonRpcProvider(rpc, chainId, { staticNetwork: true })) : null;
     const binding = await conf.verifyBinding(doc, chainId, check);
     return { ...binding, chainId: Number(binding.chainId), issuedAt: binding.issuedAt.toString() };
   },

@@ -7,7 +7,7 @@
 // bundled by esbuild in `make setup` (the page has no build step, and its CSP allows no
 // import map). Nothing here keeps a key: the identity lives in the caller's memory.
 import { Decrypter, Encrypter, base32nopad, bech32, hkdf, identityToRecipient, sha256 } from "../vendor/age.js";
-import { getAddress, TypedDataEncoder, verifyTypedData } from "../vendor/ethers.js";
+import { Contract, getAddress, TypedDataEncoder, verifyTypedData } from "../vendor/ethers.js";
 
 export class ConfidentialError extends Error {
   constructor(message) {
@@ -111,6 +111,7 @@ export const BINDING_TYPES = {
   ],
 };
 const ERC1271_MAGIC = "0x1626ba7e";
+const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"];
 
 function bindingTypedData(doc) {
   if (doc?.format !== BINDING_FORMAT) throw new ConfidentialError(`not an encryption key binding (${BINDING_FORMAT})`);
@@ -168,16 +169,17 @@ export async function verifyBinding(doc, chainId, contractCheck = null) {
   return { chainId: domain.chainId, ...message, issuedAt: BigInt(message.issuedAt) };
 }
 
-/** EIP-1271: asks the account, if it is a contract, whether it accepts the signature. */
+/** EIP-1271: asks the account, if it is a contract, whether it accepts the signature. A wallet
+ * that reverts refuses; an RPC that fails is an error of its own, not a refusal. */
 export function erc1271Check(provider) {
   return async (account, digest, signature) => {
     if ((await provider.getCode(account)) === "0x") return false;
-    const data = "0x1626ba7e" + abiWord(digest) + abiWord("0x40") + abiBytes(signature);
+    const wallet = new Contract(account, ERC1271_ABI, provider);
     try {
-      const answer = await provider.call({ to: account, data });
-      return answer.slice(0, 10) === ERC1271_MAGIC && /^0*$/.test(answer.slice(10));
-    } catch {
-      return false; // a wallet that reverts refuses
+      return (await wallet.isValidSignature(digest, signature)) === ERC1271_MAGIC;
+    } catch (error) {
+      if (error.code === "CALL_EXCEPTION") return false;
+      throw error;
     }
   };
 }
@@ -380,15 +382,6 @@ function uint(value, bits, name) {
     throw new ConfidentialError(`${name} must be a uint${bits}`);
   }
   return bits > 32 ? BigInt(value) : Number(value);
-}
-
-function abiWord(value) {
-  return BigInt(value).toString(16).padStart(64, "0");
-}
-
-function abiBytes(value) {
-  const raw = hex(bytes(value));
-  return abiWord(raw.length / 2) + raw.padEnd(Math.ceil(raw.length / 64) * 64, "0");
 }
 
 function utf8(text) {
