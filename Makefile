@@ -1,6 +1,7 @@
 # Task runner. `make test` and `make demo` set everything up on first run (a Python 3.11 venv
-# from requirements.lock, node_modules from package-lock.json, the solc adapter, Debian's
-# chromium for the web page tests); each set-up step runs again only when its inputs change,
+# from requirements.lock, node_modules from package-lock.json, the solc adapter, the page's age
+# bundle, Debian's chromium for the web page tests and its `age` for the encryption interop
+# tests); each set-up step runs again only when its inputs change,
 # so a no-op `make setup` takes well under 2 s.
 #
 #   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | fuzz | lint | clean
@@ -39,16 +40,21 @@ export PYTHONWARNINGS := $(call RPC_WARNING,snapshot),$(call RPC_WARNING,revert)
 # The browser the web page tests drive (tests/web): Debian's chromium unless set.
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
+# The reference age CLI, the outside check of the encryption interop tests (tests/confidential).
+AGE ?= /usr/bin/age
+export AGE
 
 # Stamps live inside what they describe, so deleting .venv, node_modules or .solcx resets them.
 PY_STAMP := $(VENV)/.installed
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC_STAMP := .solcx/.installed
+# age-encryption and its @noble/@scure imports in one ES module, served at /app/vendor/age.js.
+AGE_BUNDLE := build/vendor/age.js
 
 .PHONY: setup compile test demo bench fuzz serve lint lock lock-fuzz clean distclean
 
-setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(CHROMIUM)
+setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(AGE_BUNDLE) $(CHROMIUM) $(AGE)
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
@@ -74,8 +80,15 @@ $(SOLC_STAMP): $(NODE_STAMP) brownie-config.yaml tools/setup-solc.sh
 	tools/setup-solc.sh
 	touch $@
 
+# The page has no build step and its CSP allows no import map: one self-contained module.
+$(AGE_BUNDLE): tools/vendor/age.js $(NODE_STAMP)
+	esbuild $< --bundle --format=esm --minify --log-level=warning --outfile=$@
+
 $(CHROMIUM):
 	tools/install-chromium.sh
+
+$(AGE):
+	tools/install-age.sh
 
 compile: setup
 	brownie compile

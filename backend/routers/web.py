@@ -24,6 +24,8 @@ from backend.settings import ROOT
 
 WEB_DIR = ROOT / "web"
 ETHERS_BUNDLE = ROOT / "node_modules" / "ethers" / "dist" / "ethers.min.js"
+# age-encryption with its imports in one ES module (web/js/confidential.js), built by make setup
+AGE_BUNDLE = ROOT / "build" / "vendor" / "age.js"
 
 router = APIRouter(tags=["web page"], route_class=Route)
 
@@ -140,6 +142,13 @@ def ethers_bundle() -> FileResponse:
     if not ETHERS_BUNDLE.exists():
         raise HTTPException(503, "node_modules/ethers is missing: run `make setup`")
     return FileResponse(ETHERS_BUNDLE, media_type="text/javascript")
+
+
+@router.get("/app/vendor/age.js", include_in_schema=False)
+def age_bundle() -> FileResponse:
+    if not AGE_BUNDLE.exists():
+        raise HTTPException(503, "build/vendor/age.js is missing: run `make setup`")
+    return FileResponse(AGE_BUNDLE, media_type="text/javascript")
 
 
 class Pages(StaticFiles):
