@@ -6,15 +6,12 @@
 // age comes from /app/vendor/age.js: npm age-encryption with @noble/hashes and @scure/base,
 // bundled by esbuild in `make setup` (the page has no build step, and its CSP allows no
 // import map). Nothing here keeps a key: the identity lives in the caller's memory.
-import { Decrypter, Encrypter, base32nopad, bech32, hkdf, identityToRecipient, sha256 } from "../vendor/age.js";
+import { Decrypter, Encrypter, bech32, hkdf, identityToRecipient, sha256 } from "../vendor/age.js";
 import { Contract, getAddress, TypedDataEncoder, verifyTypedData } from "../vendor/ethers.js";
+import { ConfidentialError, bytes, checkPlaintext, hex, utf8 } from "./manifest.js";
 
-export class ConfidentialError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "ConfidentialError";
-  }
-}
+export { ConfidentialError };
+export { MANIFEST_FORMAT, checkCiphertext, manifestBytes, parseManifest, rawCid } from "./manifest.js";
 
 // ---- the identity: one signature of the wallet, through HKDF-SHA256 ----
 
@@ -250,77 +247,6 @@ function decryptionReason(error) {
   return `the ciphertext does not decrypt: ${text}`;
 }
 
-// ---- the manifest the chain anchors (its sha256 is the attestation's evidenceHash) ----
-
-export const MANIFEST_FORMAT = "milestone-escrow/confidential-evidence@1";
-const ENCRYPTION = "age-encryption.org/v1";
-const CHUNK_SIZE = 262144; // the service's IPFS chunk: below it a CID is the raw CID of the sha256
-
-/** The canonical manifest bytes for a sealed copy stored under `ciphertextCid`. */
-export function manifestBytes(sealed, ciphertextCid) {
-  // Keys in sorted order, no spaces: the bytes Python's json.dumps(sort_keys=True) writes.
-  const json =
-    `{"ciphertext":{"cid":${JSON.stringify(ciphertextCid)},"sha256":"${sealed.ciphertextSha256}",` +
-    `"size":${sealed.ciphertextSize}},"encryption":"${ENCRYPTION}","format":"${MANIFEST_FORMAT}",` +
-    `"plaintext":{"sha256":"${sealed.plaintextSha256}","size":${sealed.plaintextSize}}}`;
-  return utf8(json);
-}
-
-/** The anchored manifest from its bytes, checked (canonical, and `evidenceHash` when given). */
-export function parseManifest(data, evidenceHash = null) {
-  const raw = bytes(data);
-  if (evidenceHash !== null && "0x" + hex(sha256(raw)) !== evidenceHash.toLowerCase()) {
-    throw new ConfidentialError(`the manifest's sha256 is 0x${hex(sha256(raw))}, the chain has ${evidenceHash}`);
-  }
-  let doc;
-  try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
-  } catch {
-    throw new ConfidentialError("not a confidential evidence manifest: not JSON");
-  }
-  if (doc?.format !== MANIFEST_FORMAT || doc.encryption !== ENCRYPTION) {
-    throw new ConfidentialError(`not a confidential evidence manifest (${MANIFEST_FORMAT})`);
-  }
-  const manifest = {
-    plaintextSha256: doc.plaintext?.sha256,
-    plaintextSize: doc.plaintext?.size,
-    ciphertextSha256: doc.ciphertext?.sha256,
-    ciphertextSize: doc.ciphertext?.size,
-    ciphertextCid: doc.ciphertext?.cid,
-  };
-  if (typeof manifest.ciphertextCid !== "string" || hex(manifestBytes(manifest, manifest.ciphertextCid)) !== hex(raw)) {
-    throw new ConfidentialError("the manifest is not in canonical form");
-  }
-  for (const name of ["plaintextSha256", "ciphertextSha256"]) {
-    if (!/^[0-9a-f]{64}$/.test(manifest[name])) throw new ConfidentialError(`${name} must be 64 lower-case hex digits`);
-  }
-  for (const name of ["plaintextSize", "ciphertextSize"]) {
-    if (!Number.isSafeInteger(manifest[name]) || manifest[name] < 0) throw new ConfidentialError(`${name} must be a size in bytes`);
-  }
-  if (manifest.ciphertextSize <= CHUNK_SIZE && manifest.ciphertextCid !== rawCid(manifest.ciphertextSha256)) {
-    throw new ConfidentialError("ciphertext.cid does not name a ciphertext with ciphertext.sha256");
-  }
-  return manifest;
-}
-
-/** The CIDv1 (raw, one block) of a document under 256 KiB: found from its sha256 alone. */
-export function rawCid(sha256Hex) {
-  return "b" + base32nopad.encode(bytes("0x01551220" + sha256Hex)).toLowerCase();
-}
-
-/** Anyone: the stored ciphertext is the one the manifest (so the chain) names. */
-export function checkCiphertext(manifest, sha256Hex, size) {
-  if (sha256Hex !== manifest.ciphertextSha256 || size !== manifest.ciphertextSize) {
-    throw new ConfidentialError(`the ciphertext (${size} bytes, sha256 ${sha256Hex}) is not the attested one`);
-  }
-}
-
-function checkPlaintext(manifest, sha256Hex, size) {
-  if (sha256Hex !== manifest.plaintextSha256 || size !== manifest.plaintextSize) {
-    throw new ConfidentialError(`the decrypted document (${size} bytes, sha256 ${sha256Hex}) is not the attested one`);
-  }
-}
-
 // ---- helpers ----
 
 // A pass-through stream that hashes (sha256, incrementally) and counts what goes through it.
@@ -382,20 +308,4 @@ function uint(value, bits, name) {
     throw new ConfidentialError(`${name} must be a uint${bits}`);
   }
   return bits > 32 ? BigInt(value) : Number(value);
-}
-
-function utf8(text) {
-  return new TextEncoder().encode(text);
-}
-
-function bytes(value) {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === "string" && /^0x([0-9a-fA-F]{2})*$/.test(value)) {
-    return Uint8Array.from(value.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16));
-  }
-  throw new ConfidentialError("expected bytes or 0x hex");
-}
-
-function hex(data) {
-  return Array.from(data, (b) => b.toString(16).padStart(2, "0")).join("");
 }
