@@ -124,11 +124,14 @@ serve: setup
 # @inheritdoc), gas hints that would change storage layouts measured by `make bench`, and
 # the leading-underscore rule (it cannot tell UPPER_CASE constants from variables). Test
 # doubles under contracts/test/ imitate real tokens, revert strings and all (.solhintignore).
+# tools/check_structure.py: no Python (backend/, scripts/) or JS (web/js/) file
+# over 400 lines, no import cycle in backend/ or web/js/.
 lint: setup
-	ruff check $(wildcard scripts tests backend)
-	ruff format --check $(wildcard scripts tests backend)
+	ruff check $(wildcard scripts tests backend tools)
+	ruff format --check $(wildcard scripts tests backend tools)
 	solhint --max-warnings 0 'contracts/**/*.sol'
 	tools/slither.sh
+	python tools/check_structure.py
 
 lock:
 	tools/lock-python.sh
