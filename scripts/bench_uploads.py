@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import statistics
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,24 +25,14 @@ from scripts.brownie_types import LocalKey
 from scripts.deals import register_operator
 from scripts.deploy import deploy
 from scripts.ipfs_node import ipfs_node
-from scripts.local_chain import free_ports, rpc_url
+from scripts.local_chain import rpc_url
+from scripts.service_process import LiveService
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "uploads.json"
 COUNT, SIZE = 100, 100_000
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "1"))
 ROUND = 10  # documents per turn
-
-
-def wait_until_up(url: str) -> None:
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the service did not start at {url}")
 
 
 def documents() -> list[bytes]:
@@ -141,26 +129,16 @@ def main() -> None:
             ipfs_api_url=node_url,
             data_dir=Path(data),
         )
-        # The service runs in its own process, as `make serve` runs it: a client in the same
-        # interpreter would share its GIL and measure the client as much as the service.
-        [port] = free_ports(1)
-        env = dict(os.environ)
-        env.update({f"ESCROW_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v})
-        env.pop("ESCROW_ALLOWED_MEDIA_TYPES", None)
-        profiler = os.environ.get("BENCH_SERVER_PREFIX", "").split()  # e.g. python -m cProfile
-        server = subprocess.Popen(
-            [*profiler, "uvicorn", "--factory", "backend.main:create_app", "--host",
-             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
+        # The service runs in its own process, as `make serve` runs it (BENCH_SERVER_PREFIX: a
+        # Python command to run it with instead, e.g. "python -m cProfile -o service.prof").
+        python = os.environ.get("BENCH_SERVER_PREFIX", "").split() or None
+        server = LiveService(settings, Path(data) / "service.log", python)
         try:
-            wait_until_up(url)
-            direct, service, medians = race(IpfsNodeStore(node_url), url, key, escrow.address)
+            direct, service, medians = race(
+                IpfsNodeStore(node_url), server.url, key, escrow.address
+            )
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
+            server.stop()
 
     result = {
         "documents": COUNT,
