@@ -137,12 +137,16 @@ serve: setup
 # @inheritdoc), gas hints that would change storage layouts measured by `make bench`, and
 # the leading-underscore rule (it cannot tell UPPER_CASE constants from variables). Test
 # doubles under contracts/test/ imitate real tokens, revert strings and all (.solhintignore).
+# mypy: backend/ and scripts/ typed, brownie's dynamic contracts and accounts named as Protocols or Any at
+# its boundary. tools/check_structure.py: no Python (backend/, scripts/) or JS (web/js/) file
+# over 400 lines, no import cycle in backend/ or web/js/.
 lint: setup
-	ruff check $(wildcard scripts tests backend)
-	ruff format --check $(wildcard scripts tests backend)
-	mypy backend
+	ruff check $(wildcard scripts tests backend tools)
+	ruff format --check $(wildcard scripts tests backend tools)
+	mypy backend scripts
 	solhint --max-warnings 0 'contracts/**/*.sol'
 	tools/slither.sh
+	python tools/check_structure.py
 
 lock:
 	tools/lock-python.sh

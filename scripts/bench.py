@@ -16,10 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-from brownie import TestStablecoin, accounts, chain
+from brownie import accounts, chain
 from eth_account import Account
 
-from backend import attestations, typed_data
+from backend import attestations
 from backend.terms import (
     NO_POLICY,
     Amendment,
@@ -30,9 +30,18 @@ from backend.terms import (
     MilestoneChange,
     Policy,
 )
+from backend.typed_data import Signature
+from scripts.brownie_types import LocalKey, Receipt, project_container
+from scripts.deals import accept_with_permit, create_deal, deal_id, register_operator
 from scripts.deploy import deploy_escrow
+from scripts.local_chain import DAY, funded_key, now
+from scripts.signing import (
+    sign_amendment,
+    sign_cancellation,
+    sign_permit,
+    signed_attestation,
+)
 
-DAY = 86_400
 UNIT = 10**6
 OUT = Path(__file__).resolve().parent.parent / "bench" / "gas.json"
 
@@ -51,38 +60,33 @@ PEERS = {
 # A buyer keeps this much after funding (a business does not empty its wallet into one deal;
 # a balance that falls to zero would earn a storage refund and flatter the figure).
 KEPT = 1_000 * UNIT
-
-
-def new_account():
-    account = accounts.add(Account.create().key.hex())
-    accounts[0].transfer(account, "10 ether", silent=True)
-    return account
+TestStablecoin = project_container("TestStablecoin")
 
 
 class Bench:
-    def __init__(self):
+    def __init__(self) -> None:
         self.gas: dict[str, int] = {}
         deployer = accounts[0]
         self.token = TestStablecoin.deploy({"from": deployer}, silent=True)
         self.escrow = deploy_escrow(self.token, deployer, silent=True)
-        self.oracle_a, self.oracle_b, self.arbiter = new_account(), new_account(), new_account()
-        self.ids = []
-        for key in (self.oracle_a, self.oracle_b, self.arbiter):
-            tx = self.escrow.registerOperator("op", "", key, 0, b"", {"from": key}, silent=True)
-            self.ids.append(tx.events["OperatorRegistered"]["operatorId"])
+        self.oracle_a, self.oracle_b, self.arbiter = funded_key(), funded_key(), funded_key()
+        self.ids = [
+            register_operator(self.escrow, "op", key, silent=True)
+            for key in (self.oracle_a, self.oracle_b, self.arbiter)
+        ]
         # Steady state: the escrow already holds other deals' funds.
         self.token.mint(self.escrow, 1, {"from": deployer}, silent=True)
 
-    def record(self, name: str, tx) -> None:
+    def record(self, name: str, tx: Receipt) -> None:
         self.gas[name] = tx.gas_used
 
     def terms(self, n: int, quorum: int = 1) -> tuple[Milestone, ...]:
-        now = chain[-1].timestamp
+        start = now()
         oracles = (self.ids[0], self.ids[1]) if quorum == 2 else (self.ids[0],)
         return tuple(
             Milestone(
                 1_000 * UNIT * (i + 1),
-                now + (i + 1) * 30 * DAY,
+                start + (i + 1) * 30 * DAY,
                 quorum,
                 oracles,
                 bytes([i + 1]) * 32,
@@ -90,75 +94,43 @@ class Bench:
             for i in range(n)
         )
 
-    def sign(self, key, deal_id: int, index: int, met: bool = True):
-        attestation = attestations.Attestation(
-            chain.id,
-            self.escrow.address,
-            deal_id,
-            index,
-            1,
-            met,
-            bytes([index + 7]) * 32,
-            chain[-1].timestamp + DAY,
+    def sign(
+        self, key: LocalKey, deal: int, index: int, met: bool = True
+    ) -> attestations.SignedAttestation:
+        return signed_attestation(
+            self.escrow, key, deal, index, met, evidence_hash=bytes([index + 7]) * 32
         )
-        return attestations.sign(attestation, key.private_key)
 
-    def create(self, buyer, supplier, terms, name: str | None = None) -> int:
-        tx = self.escrow.createDeal(
-            buyer,
-            supplier,
-            self.ids[2],
-            NO_POLICY.as_tuple(),
-            [m.as_tuple() for m in terms],
-            {"from": supplier},
-            silent=True,
-        )
+    def create(
+        self,
+        buyer: LocalKey,
+        supplier: LocalKey,
+        terms: tuple[Milestone, ...],
+        name: str | None = None,
+        policy: Policy = NO_POLICY,
+    ) -> int:
+        tx = create_deal(self.escrow, buyer, supplier, self.ids[2], terms, policy, silent=True)
         if name:
             self.record(name, tx)
-        return tx.events["DealCreated"]["dealId"]
+        return deal_id(tx)
 
-    def permit(self, owner, value: int):
-        deadline = chain[-1].timestamp + DAY
-        sig = typed_data.sign(
-            typed_data.permit_message(
-                chain.id,
-                self.token.address,
-                self.token.name(),
-                owner.address,
-                self.escrow.address,
-                value,
-                self.token.nonces(owner),
-                deadline,
-            ),
-            owner.private_key,
-        )
-        return deadline, sig
+    def permit(self, owner: LocalKey, value: int) -> tuple[int, Signature]:
+        deadline = now() + DAY
+        return deadline, sign_permit(self.token, owner, self.escrow, value, deadline)
 
-    def offer_and_fund(self, buyer, supplier, nonce: int):
+    def offer_and_fund(self, buyer: LocalKey, supplier: LocalKey, nonce: int) -> Receipt:
         offer = DealOffer(
             buyer.address,
             supplier.address,
             self.ids[2],
             milestones=self.terms(4),
             nonce=nonce,
-            deadline=chain[-1].timestamp + DAY,
+            deadline=now() + DAY,
         )
-        signature = typed_data.sign(
-            typed_data.offer_message(chain.id, self.escrow.address, offer), supplier.private_key
-        ).signature
         self.token.mint(buyer, offer.total + KEPT, {"from": buyer}, silent=True)
-        deadline, permit = self.permit(buyer, offer.total)
-        return self.escrow.acceptOfferWithPermit(
-            offer.as_tuple(),
-            signature,
-            offer.total,
-            deadline,
-            *permit.vrs,
-            {"from": buyer},
-            silent=True,
-        )
+        return accept_with_permit(self.escrow, self.token, offer, supplier, buyer, silent=True)
 
-    def lifecycle(self, buyer, supplier) -> int:
+    def lifecycle(self, buyer: LocalKey, supplier: LocalKey) -> int:
         """Examination, dispute and ruling, release with retention, change orders and a
         cancellation by agreement. Returns the deal whose M1 holds a holdback."""
         policy = Policy(
@@ -167,17 +139,7 @@ class Bench:
             warranty_period=10 * DAY,
             retention_bps=500,
         )
-        tx = self.escrow.createDeal(
-            buyer,
-            supplier,
-            self.ids[2],
-            policy.as_tuple(),
-            [m.as_tuple() for m in self.terms(4)],
-            {"from": supplier},
-            silent=True,
-        )
-        self.record("create_4_with_policy", tx)
-        deal = tx.events["DealCreated"]["dealId"]
+        deal = self.create(buyer, supplier, self.terms(4), "create_4_with_policy", policy)
         self.fund(buyer, deal)
         ev = b"\x43" * 32
         self.record(
@@ -215,13 +177,8 @@ class Bench:
         other = self.create(buyer, supplier, self.terms(4))
         self.fund(buyer, other)
         held = self.escrow.heldFor(other)
-        cancellation = Cancellation(
-            other, 1, held // 2, held - held // 2, deadline=chain[-1].timestamp + DAY
-        )
-        signature = typed_data.sign(
-            typed_data.cancellation_message(chain.id, self.escrow.address, cancellation),
-            supplier.private_key,
-        ).signature
+        cancellation = Cancellation(other, 1, held // 2, held - held // 2, deadline=now() + DAY)
+        signature = sign_cancellation(self.escrow, supplier, cancellation)
         self.record(
             "cancel_by_agreement",
             self.escrow.cancelByAgreement(
@@ -230,22 +187,21 @@ class Bench:
         )
         return deal
 
-    def fund(self, buyer, deal: int):
+    def fund(self, buyer: LocalKey, deal: int) -> Receipt:
         """Fund a deal in full (the escrow takes exactly what it is asked for)."""
         total = self.escrow.getDeal(deal)["unfunded"]
         return self.escrow.fund(deal, total, {"from": buyer}, silent=True)
 
-    def amend(self, buyer, supplier, deal: int, changes):
+    def amend(
+        self, buyer: LocalKey, supplier: LocalKey, deal: int, changes: list[MilestoneChange]
+    ) -> Receipt:
         version = self.escrow.getDeal(deal)["version"]
-        amendment = Amendment(deal, version, tuple(changes), deadline=chain[-1].timestamp + DAY)
-        signature = typed_data.sign(
-            typed_data.amendment_message(chain.id, self.escrow.address, amendment),
-            supplier.private_key,
-        ).signature
+        amendment = Amendment(deal, version, tuple(changes), deadline=now() + DAY)
+        signature = sign_amendment(self.escrow, supplier, amendment)
         return self.escrow.amend(amendment.as_tuple(), signature, {"from": buyer}, silent=True)
 
     def run(self) -> dict[str, int]:
-        buyer, supplier = new_account(), new_account()
+        buyer, supplier = funded_key(), funded_key()
         for n in (1, 4, 10):
             self.create(buyer, supplier, self.terms(n), f"create_{n}")
 
@@ -270,7 +226,7 @@ class Bench:
         # Create + fund, all transactions together, by a buyer that keeps a balance. First deal
         # of fresh parties (first permit nonce, first offer nonce word: a cold, zero slot each),
         # then the same parties' next deal (steady state: what every later deal costs).
-        fresh_buyer, fresh_supplier = new_account(), new_account()
+        fresh_buyer, fresh_supplier = funded_key(), funded_key()
         self.record("create_fund_4_first_deal", self.offer_and_fund(fresh_buyer, fresh_supplier, 1))
         self.record("create_fund_4", self.offer_and_fund(fresh_buyer, fresh_supplier, 2))
         deal_2 = self.create(buyer, supplier, self.terms(4))
@@ -299,7 +255,7 @@ class Bench:
 
         # Relayed: one signed attestation submitted by a relayer (records, no release), and
         # batches of 1 and 50 across 25 deals of two milestones, from two oracle keys.
-        relayer = new_account()
+        relayer = funded_key()
         deal_r = self.create(buyer, supplier, self.terms(1, quorum=2))
         self.fund(buyer, deal_r)
         signed = self.sign(self.oracle_a, deal_r, 0)

@@ -12,25 +12,31 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from brownie import TestStablecoin, accounts, chain, web3
+from brownie import accounts, chain, web3
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from eth_utils.abi import collapse_if_tuple
+from web3.types import RPCEndpoint
 
-from backend import attestations, typed_data
+from backend import attestations
 from backend.chain import Chain, load_abi
 from backend.db import ChainEvent, make_sessionmaker
 from backend.indexer import Indexer
 from backend.settings import Settings
 from backend.terms import NO_POLICY, Milestone
+from scripts.brownie_types import LocalKey, project_container
 from scripts.deploy import deploy
+from scripts.local_chain import DAY, rpc_url
+from scripts.signing import key_consent
 
 OUT = Path(__file__).resolve().parent.parent / "bench" / "indexer.json"
-DAY = 86_400
+TestStablecoin = project_container("TestStablecoin")
 MILESTONES = 64  # the escrow's MAX_MILESTONES: one batch attests and releases them all
 
 
@@ -42,15 +48,11 @@ def busy_history(escrow_address: str, token_address: str, deals: int) -> int:
     (DealCreated, DealFunded, 64 x MilestoneAttested and MilestoneReleased)."""
     escrow = _Calls(escrow_address, load_abi())
     token = _Calls(token_address, TestStablecoin.abi)
-    supplier, buyer, relayer = (a.address for a in accounts[:3])
-    oracle, arbiter = Account.create(), Account.create()
+    supplier, buyer, relayer = (accounts[i].address for i in range(3))
+    oracle, arbiter = accounts.add(), accounts.add()
     ids = []
     for name, key in (("oracle", oracle), ("arbiter", arbiter)):
-        deadline = web3.eth.get_block("latest")["timestamp"] + DAY
-        consent = typed_data.key_consent_message(
-            web3.eth.chain_id, escrow_address, supplier, key.address, deadline
-        )
-        signature = typed_data.sign(consent, key.key).signature
+        deadline, signature = key_consent(escrow_address, supplier, key)
         receipt = escrow.send(
             supplier, "registerOperator", name, "", key.address, deadline, signature
         )
@@ -87,7 +89,7 @@ class _Calls:
         self.address = address
         self._functions = {f["name"]: f for f in abi if f["type"] == "function"}
 
-    def send(self, sender: str, name: str, *args) -> dict:
+    def send(self, sender: str, name: str, *args: Any) -> dict:
         types = [collapse_if_tuple(i) for i in self._functions[name]["inputs"]]
         selector = keccak(text=f"{name}({','.join(types)})")[:4]
         tx = {
@@ -106,13 +108,13 @@ class _Calls:
         raise TimeoutError(f"{name}: {tx_hash} was not mined")
 
 
-def _rpc(method: str, params: list):
-    answer = web3.provider.make_request(method, params)
+def _rpc(method: str, params: list) -> Any:
+    answer = web3.provider.make_request(RPCEndpoint(method), params)
     assert "error" not in answer, (method, answer)
     return answer["result"]
 
 
-def _attestation_signer(escrow_address: str, key):
+def _attestation_signer(escrow_address: str, key: LocalKey) -> Callable[..., tuple]:
     """Signs attestations of `key` for the escrow about 30 times faster than eth-account's
     typed-data encoder (the domain separator and type hash computed once); checked against
     backend.attestations on the first one."""
@@ -130,10 +132,10 @@ def _attestation_signer(escrow_address: str, key):
         attestation = attestations.Attestation(
             chain.id, escrow_address, deal_id, index, 1, True, evidence, deadline
         )
-        signature = bytes(Account.unsafe_sign_hash(digest, key.key).signature)
+        signature = bytes(Account.unsafe_sign_hash(digest, key.private_key).signature)
         return attestations.SignedAttestation(attestation, key.address, signature).as_tuple()
 
-    slow = attestations.sign(reference, key.key).as_tuple()
+    slow = attestations.sign(reference, key.private_key).as_tuple()
     assert sign(1, 0, b"\1" * 32, 9) == slow, "the fast signer disagrees with eth-account"
     return sign
 
@@ -141,9 +143,7 @@ def _attestation_signer(escrow_address: str, key):
 def index_rate(escrow_address: str, start_block: int, expected: int) -> tuple[int, float]:
     """Indexes from `start_block` into a fresh database; returns (events, seconds)."""
     with tempfile.TemporaryDirectory(prefix="bench-indexer-") as data:
-        settings = Settings(
-            rpc_url=web3.provider.endpoint_uri, escrow_address=escrow_address, data_dir=data
-        )
+        settings = Settings(rpc_url=rpc_url(), escrow_address=escrow_address, data_dir=Path(data))
         sessions = make_sessionmaker(settings.database)
         indexer = Indexer(Chain(settings), sessions, confirmations=0, start_block=start_block)
         started = time.perf_counter()

@@ -9,11 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,35 +17,22 @@ from pathlib import Path
 
 import httpx
 from brownie import accounts, chain
-from eth_account import Account
 
-from backend import auth, typed_data
+from backend import auth
 from backend.evidence.ipfs_node import IpfsNodeStore
 from backend.settings import Settings
+from scripts.brownie_types import LocalKey
+from scripts.deals import register_operator
 from scripts.deploy import deploy
+from scripts.ipfs_node import ipfs_node
+from scripts.local_chain import rpc_url
+from scripts.service_process import LiveService
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "uploads.json"
 COUNT, SIZE = 100, 100_000
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "1"))
 ROUND = 10  # documents per turn
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str) -> None:
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the service did not start at {url}")
 
 
 def documents() -> list[bytes]:
@@ -60,7 +43,7 @@ def documents() -> list[bytes]:
     ]
 
 
-def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float, dict]:
+def race(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> tuple[float, float, dict]:
     """Adds per second straight to the node, and uploads per second through the service.
     The two alternate document by document, so a slow patch of the machine (2 cores shared
     with the node) falls on both rather than on whichever ran second."""
@@ -72,7 +55,12 @@ def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float
         # Signing is the client's work, done before the clock starts.
         headers = [
             auth.upload_headers(
-                key.key, hashlib.sha256(doc).hexdigest(), None, chain.id, escrow, expires_in=600
+                key.private_key,
+                hashlib.sha256(doc).hexdigest(),
+                None,
+                chain.id,
+                escrow,
+                expires_in=600,
             )
             for doc in service_docs
         ]
@@ -82,12 +70,12 @@ def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float
         client.post(
             "/evidence",
             headers=auth.upload_headers(
-                key.key, hashlib.sha256(warm).hexdigest(), None, chain.id, escrow
+                key.private_key, hashlib.sha256(warm).hexdigest(), None, chain.id, escrow
             ),
             files={"file": ("w.txt", warm)},
         ).raise_for_status()
 
-        def upload(item):
+        def upload(item: tuple[bytes, dict[str, str]]) -> None:
             doc, signed = item
             started = time.perf_counter()
             r = client.post("/evidence", headers=signed, files={"file": ("d.txt", doc)})
@@ -101,7 +89,7 @@ def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float
             laps["round_trip"] = (time.perf_counter() - started) * 1000
             breakdown.append(laps)
 
-        def add(doc):
+        def add(doc: bytes) -> None:
             started = time.perf_counter()
             store.add([doc])
             direct_ms.append((time.perf_counter() - started) * 1000)
@@ -129,50 +117,28 @@ def race(store: IpfsNodeStore, url: str, key, escrow: str) -> tuple[float, float
 
 def main() -> None:
     escrow, _token = deploy(accounts[0], silent=True)
-    key = Account.create()
-    deadline = chain[-1].timestamp + 3600
-    consent = typed_data.key_consent_message(
-        chain.id, escrow.address, accounts[0].address, key.address, deadline
-    )
-    signature = typed_data.sign(consent, key.key).signature
-    escrow.registerOperator(
-        "bench oracle", "", key.address, deadline, signature, {"from": accounts[0]}, silent=True
-    )
-    repo = Path(tempfile.mkdtemp(prefix="bench-ipfs-"))
-    api, gateway = free_port(), free_port()
-    node_sh = ROOT / "tools" / "ipfs-node.sh"
-    subprocess.run([node_sh, "start", repo, str(api), str(gateway)], check=True, timeout=120)
-    try:
-        node_url = f"http://127.0.0.1:{api}"
+    key = accounts.add()  # the oracle's key, registered by an admin with its consent
+    register_operator(escrow, "bench oracle", key, admin=accounts[0], silent=True)
+    with (
+        ipfs_node() as node_url,
+        tempfile.TemporaryDirectory(prefix="bench-uploads-") as data,
+    ):
         settings = Settings(
-            rpc_url="http://127.0.0.1:8545",
+            rpc_url=rpc_url(),
             escrow_address=escrow.address,
             ipfs_api_url=node_url,
-            data_dir=repo / "service",
+            data_dir=Path(data),
         )
-        # The service runs in its own process, as `make serve` runs it: a client in the same
-        # interpreter would share its GIL and measure the client as much as the service.
-        port = free_port()
-        env = dict(os.environ)
-        env.update({f"ESCROW_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v})
-        env.pop("ESCROW_ALLOWED_MEDIA_TYPES", None)
-        profiler = os.environ.get("BENCH_SERVER_PREFIX", "").split()  # e.g. python -m cProfile
-        server = subprocess.Popen(
-            [*profiler, "uvicorn", "--factory", "backend.main:create_app", "--host",
-             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
+        # The service runs in its own process, as `make serve` runs it (BENCH_SERVER_PREFIX: a
+        # Python command to run it with instead, e.g. "python -m cProfile -o service.prof").
+        python = os.environ.get("BENCH_SERVER_PREFIX", "").split() or None
+        server = LiveService(settings, Path(data) / "service.log", python)
         try:
-            wait_until_up(url)
-            direct, service, medians = race(IpfsNodeStore(node_url), url, key, escrow.address)
+            direct, service, medians = race(
+                IpfsNodeStore(node_url), server.url, key, escrow.address
+            )
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
-    finally:
-        subprocess.run([node_sh, "stop", repo], check=False, timeout=60)
-        shutil.rmtree(repo, ignore_errors=True)
+            server.stop()
 
     result = {
         "documents": COUNT,

@@ -18,35 +18,50 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import cast
 
-from brownie import Contract, MilestoneEscrow, TestStablecoin, accounts, chain, network, web3
+from brownie import Contract as BrownieContract
+from brownie import accounts, chain, network, web3
 from brownie._config import CONFIG
 from brownie.network.state import _add_deployment
+from brownie.typing import ContractName
 from eth_abi import decode
 from eth_abi.exceptions import DecodingError
+from eth_typing import ABIElement, HexAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 from web3.exceptions import Web3Exception
 
 from backend import deployments
 from backend.chain import load_abi
 from backend.deployments import EscrowDeployment
+from scripts.brownie_types import Account, Addressed, Contract, project_container
 
+MilestoneEscrow = project_container("MilestoneEscrow")
+TestStablecoin = project_container("TestStablecoin")
 DEPLOYMENTS_DIR_ENV = "ESCROW_DEPLOYMENTS_DIR"
 
 
-def deploy_escrow(token, deployer, silent: bool = False):
+def contract_at(name: str, address: str, abi: list[dict]) -> Contract:
+    """brownie's Contract.from_abi, given the NewTypes it annotates its arguments with (an
+    ABI read from JSON is a list of dicts: the cast says it holds ABI entries)."""
+    return BrownieContract.from_abi(
+        ContractName(name), HexAddress(HexStr(address)), cast(list[ABIElement], abi)
+    )
+
+
+def deploy_escrow(token: Addressed | str, deployer: Account, silent: bool = False) -> Contract:
     """Deploy a MilestoneEscrow (its constructor deploys its extension) for `token`. Returns it
     with the IEscrow ABI: everything the address answers, the extension's functions too."""
     if CONFIG.network_type == "live":
         core = _deploy_live(token, deployer, silent)
     else:
         core = MilestoneEscrow.deploy(token, {"from": deployer}, silent=silent)
-    escrow = Contract.from_abi("MilestoneEscrow", core.address, load_abi())
+    escrow = contract_at("MilestoneEscrow", core.address, load_abi())
     escrow.deployed_at_block = core.tx.block_number if core.tx else chain.height
     return escrow
 
 
-def _deploy_live(token, deployer, silent: bool):
+def _deploy_live(token: Addressed | str, deployer: Account, silent: bool) -> Contract:
     """MilestoneEscrow.deploy(token) on a live network, with brownie's deployment record.
 
     brownie 1.22.2's Account.deploy attaches the new contract in a thread
@@ -80,11 +95,15 @@ def _deploy_live(token, deployer, silent: bool):
     core = MilestoneEscrow.at(receipt.contract_address, deployer, receipt, persist=False)
     paths = core._build.get("allSourcePaths", {}).values()
     sources = {path: core._sources.get(path) for path in paths}
-    _add_deployment(SimpleNamespace(address=core.address, _build=core._build, _sources=sources))
+    # A stand-in with the three attributes _add_deployment reads (brownie annotates a Contract).
+    stand_in = SimpleNamespace(address=core.address, _build=core._build, _sources=sources)
+    _add_deployment(stand_in)  # type: ignore[arg-type]
     return core
 
 
-def deploy(deployer, token=None, silent: bool = False) -> tuple[object, object]:
+def deploy(
+    deployer: Account, token: Contract | None = None, silent: bool = False
+) -> tuple[Contract, Contract]:
     """Deploy an escrow for `token` (a test stablecoin when None). Returns (escrow, token)."""
     if token is None:
         token = TestStablecoin.deploy({"from": deployer}, silent=silent)
@@ -96,11 +115,11 @@ def deployments_dir() -> Path:
     return Path(override) if override else deployments.DEPLOYMENTS_DIR
 
 
-def record(escrow, token) -> str:
+def record(escrow: Contract, token: Contract) -> str:
     return _record(escrow, token.address, token.symbol(), token.decimals())
 
 
-def _record(escrow, token_address: str, symbol: str, decimals: int) -> str:
+def _record(escrow: Contract, token_address: str, symbol: str, decimals: int) -> str:
     entry = EscrowDeployment(
         escrow=escrow.address,
         token=token_address,
@@ -125,7 +144,7 @@ def _call(address: str, signature: str, types: list[str]) -> tuple | None:
     decodable as `types`."""
     data = "0x" + function_signature_to_4byte_selector(signature).hex()
     try:
-        raw = web3.eth.call({"to": address, "data": data})
+        raw = web3.eth.call({"to": HexAddress(HexStr(address)), "data": HexStr(data)})
         return decode(types, bytes(raw))
     except (Web3Exception, ValueError, DecodingError, OverflowError):
         return None
@@ -171,12 +190,14 @@ def _password() -> str | None:
     return None
 
 
-def _live_account():
+def _live_account() -> Account:
+    """The deployer: a brownie LocalAccount unlocked from its keystore."""
     name = os.environ.get("DEPLOYER")
     if not name:
         raise SystemExit("set DEPLOYER to the name of a brownie keystore account")
-    if name not in accounts.load():
-        known = ", ".join(accounts.load()) or "none"
+    names = cast(list[str], accounts.load())  # without a name, load() lists the keystore's
+    if name not in names:
+        known = ", ".join(names) or "none"
         raise SystemExit(f"no brownie keystore account {name!r} (known: {known})")
     try:
         return accounts.load(name, _password())
@@ -243,7 +264,7 @@ def main() -> None:
     token = None
     if token_address:
         # Any ERC-20: the test stablecoin's ABI covers name/symbol/decimals/balanceOf.
-        token = Contract.from_abi("Token", token_address, TestStablecoin.abi)
+        token = contract_at("Token", token_address, TestStablecoin.abi)
     print(f"network   {network.show_active()} (chain id {chain.id})")
     print(f"deployer  {deployer.address}  balance {_eth(deployer.balance())}")
     print(f"token     {token_address or 'new TestStablecoin (local only)'}")

@@ -6,11 +6,7 @@ snapshots the chain before each test and reverts it after. Helpers: tests/helper
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from brownie import TestStablecoin, accounts
@@ -19,7 +15,6 @@ from helpers import (
     USD,
     Deal,
     Operators,
-    free_ports,
     fund_fully,
     milestones,
     new_account,
@@ -27,9 +22,10 @@ from helpers import (
 )
 
 from backend.terms import NO_POLICY, Milestone, Policy
+from scripts import deals
 from scripts.deploy import deploy_escrow
-
-IPFS_NODE_SH = Path(__file__).resolve().parents[1] / "tools" / "ipfs-node.sh"
+from scripts.ipfs_node import IpfsNodeError
+from scripts.ipfs_node import ipfs_node as start_ipfs_node
 
 
 @pytest.fixture(autouse=True)
@@ -99,15 +95,16 @@ def create_deal(escrow, buyer, supplier, ops) -> Callable[..., Deal]:
     def create(
         terms: list[Milestone], by=None, arbiter: int | None = None, policy: Policy = NO_POLICY
     ) -> Deal:
-        tx = escrow.createDeal(
+        tx = deals.create_deal(
+            escrow,
             buyer,
             supplier,
             ops.arbiter if arbiter is None else arbiter,
-            policy.as_tuple(),
-            [m.as_tuple() for m in terms],
-            {"from": by or supplier},
+            terms,
+            policy,
+            by=by,
         )
-        return Deal(tx.events["DealCreated"]["dealId"], terms)
+        return Deal(deals.deal_id(tx), terms)
 
     return create
 
@@ -146,18 +143,8 @@ def any_ops(any_escrow, inspector, carrier, customs, arbiter) -> Operators:
 def ipfs_node():
     """A fresh js-ipfs node (tools/ipfs-node.sh) in a temp repo on free ports, offline; yields
     its API URL (http://127.0.0.1:<port>) and is stopped, its repo removed, at the end."""
-    repo = Path(tempfile.mkdtemp(prefix="ipfs-node-"))
-    api_port, gateway_port = free_ports(2)
     try:
-        started = subprocess.run(
-            [str(IPFS_NODE_SH), "start", str(repo), str(api_port), str(gateway_port)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if started.returncode != 0:
-            pytest.fail(f"could not start the IPFS node:\n{started.stderr}", pytrace=False)
-        yield f"http://127.0.0.1:{api_port}"
-    finally:
-        subprocess.run([str(IPFS_NODE_SH), "stop", str(repo)], check=False, timeout=60)
-        shutil.rmtree(repo, ignore_errors=True)
+        with start_ipfs_node() as url:
+            yield url
+    except IpfsNodeError as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -1,10 +1,10 @@
-"""Test helpers shared by every test module: amounts, time, deal terms, signing, and the
-expectation of custom-error reverts. Fixtures live in conftest.py."""
+"""Test helpers shared by every test module: amounts, time, deal terms, and the expectation of
+custom-error reverts. Signing and deal set-up are the scripts' (scripts/signing.py,
+scripts/deals.py), re-exported here for the tests. Fixtures live in conftest.py."""
 
 from __future__ import annotations
 
 import re
-import socket
 from dataclasses import dataclass
 
 import brownie
@@ -15,14 +15,17 @@ from brownie import (
     NoReturnToken,
     TestStablecoin,
     accounts,
-    chain,
 )
 
-from backend import attestations, typed_data
-from backend.terms import NO_POLICY, DealOffer, Milestone
-
-DAY = 86_400
-
+from backend.terms import NO_POLICY, Milestone
+from scripts import deals
+from scripts.local_chain import DAY, free_ports, now  # noqa: F401 - re-exported for the tests
+from scripts.signing import (  # noqa: F401 - re-exported for the tests
+    key_consent,
+    sign_offer,
+    sign_permit,
+    signed_attestation,
+)
 
 USD = 10**6  # TestStablecoin has 6 decimals
 
@@ -48,16 +51,18 @@ class Operators:
 
 
 def register_operators(escrow, inspector, carrier, customs, arbiter) -> Operators:
-    ids = []
-    for name, key in (
-        ("Inspector", inspector),
-        ("Carrier", carrier),
-        ("Customs", customs),
-        ("Arbiter", arbiter),
-    ):
-        tx = escrow.registerOperator(name, f"ipfs://{name.lower()}", key, 0, b"", {"from": key})
-        ids.append(tx.events["OperatorRegistered"]["operatorId"])
-    return Operators(*ids)
+    """The four operators the tests use, each key registering itself."""
+    return Operators(
+        *(
+            deals.register_operator(escrow, name, key, f"ipfs://{name.lower()}")
+            for name, key in (
+                ("Inspector", inspector),
+                ("Carrier", carrier),
+                ("Customs", customs),
+                ("Arbiter", arbiter),
+            )
+        )
+    )
 
 
 def reverts(error: str, *args) -> brownie.test.managers.runner.RevertContextManager:
@@ -74,10 +79,6 @@ def _shown(arg) -> str:
     if isinstance(arg, bytes):
         return repr(bytes(arg))
     return str(arg).lower() if str(arg).startswith("0x") else str(int(arg))
-
-
-def now() -> int:
-    return chain[-1].timestamp
 
 
 def milestones(
@@ -110,15 +111,7 @@ class Deal:
 
 def create_deal_on(escrow, buyer, supplier, arbiter: int, terms, policy=NO_POLICY) -> int:
     """Create a deal on `escrow` as its supplier (any escrow: the hostile tokens' too)."""
-    tx = escrow.createDeal(
-        buyer,
-        supplier,
-        arbiter,
-        policy.as_tuple(),
-        [m.as_tuple() for m in terms],
-        {"from": supplier},
-    )
-    return tx.events["DealCreated"]["dealId"]
+    return deals.deal_id(deals.create_deal(escrow, buyer, supplier, arbiter, terms, policy))
 
 
 def fund_fully(escrow, token, buyer, deal_id: int) -> None:
@@ -133,54 +126,6 @@ def fund_fully(escrow, token, buyer, deal_id: int) -> None:
     raise AssertionError("deal could not be funded")
 
 
-def key_consent(escrow, admin, key, signer=None, deadline: int | None = None) -> tuple[int, bytes]:
-    """(deadline, signature): `key`'s consent to serve operators administered by `admin`, for
-    registerOperator / addOperatorKey. `signer` signs for a contract key (its owner)."""
-    deadline = now() + DAY if deadline is None else deadline
-    message = typed_data.key_consent_message(
-        chain.id, escrow.address, str(admin), str(key), deadline
-    )
-    return deadline, typed_data.sign(message, (signer or key).private_key).signature
-
-
-def sign_offer(escrow, supplier_key, offer: DealOffer) -> bytes:
-    message = typed_data.offer_message(chain.id, escrow.address, offer)
-    return typed_data.sign(message, supplier_key.private_key).signature
-
-
-def sign_permit(token, owner, spender, value: int, deadline: int) -> typed_data.Signature:
-    message = typed_data.permit_message(
-        chain.id,
-        token.address,
-        token.name(),
-        owner.address,
-        str(spender),
-        value,
-        token.nonces(owner),
-        deadline,
-    )
-    return typed_data.sign(message, owner.private_key)
-
-
-def signed_attestation(
-    escrow_contract, key, deal_id: int, index: int, met: bool = True, **overrides
-) -> attestations.SignedAttestation:
-    """An attestation signed off chain by `key`; overrides change any Attestation field
-    (chain_id, escrow, deal_version, deadline, evidence_hash...)."""
-    fields = dict(
-        chain_id=chain.id,
-        escrow=escrow_contract.address,
-        deal_id=deal_id,
-        milestone=index,
-        deal_version=1,
-        met=met,
-        evidence_hash=brownie.web3.keccak(text=f"evidence {deal_id}/{index}"),
-        deadline=now() + DAY,
-    )
-    fields.update(overrides)
-    return attestations.sign(attestations.Attestation(**fields), key.private_key)
-
-
 HOSTILE_TOKENS = {
     "usd6-permit": TestStablecoin,
     "fee-on-transfer": FeeOnTransferToken,
@@ -188,17 +133,3 @@ HOSTILE_TOKENS = {
     "false-return": FalseReturnToken,
     "blocklist": BlocklistToken,
 }
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct TCP ports free on 127.0.0.1 right now (the OS picks them)."""
-    sockets = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()

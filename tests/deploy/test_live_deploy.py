@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from eth_account import Account
 from web3 import Web3
 
 from backend.chain import load_abi
+from scripts.local_chain import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWNIE = str(Path(sys.executable).with_name("brownie"))
@@ -51,12 +51,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.fixture(autouse=True)
 def isolation():
     """No snapshots of the development chain: these tests use a chain of their own."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_rpc(url: str, timeout: float = 15.0) -> None:
@@ -153,7 +147,7 @@ def live(tmp_path_factory, build_deployments):
     root = tmp_path_factory.mktemp("live")
     home = root / "home"
     home.mkdir()
-    port = free_port()
+    [port] = free_ports(1)
     anvil = subprocess.Popen(
         [ANVIL, "--port", str(port), "--chain-id", str(CHAIN_ID)],
         stdout=subprocess.DEVNULL,

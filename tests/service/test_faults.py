@@ -17,7 +17,6 @@ import brownie
 import httpx
 import pytest
 from helpers import USD, free_ports, milestones
-from live import LiveService
 from service_helpers import signed_headers
 from sqlalchemy import func, select
 from tcp_proxy import TcpProxy
@@ -30,6 +29,7 @@ from backend.indexer import Indexer
 from backend.main import BackgroundServer
 from backend.settings import Settings
 from scripts.bench_indexer import busy_history
+from scripts.service_process import LiveService
 
 IPFS_NODE_SH = Path(__file__).resolve().parents[2] / "tools" / "ipfs-node.sh"
 BOUND = 2.0  # ESCROW_RPC_TIMEOUT_SECONDS in these tests (the default is 5)

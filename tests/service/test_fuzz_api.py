@@ -20,10 +20,10 @@ import brownie
 import pytest
 from eth_account import Account
 from helpers import USD, fund_fully, milestones
-from live import LiveService
 
 from backend import attestations, auth, typed_data
 from backend.settings import Settings
+from scripts.service_process import LiveService
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ = Path(__file__).resolve().parent / "fuzz"

@@ -1,11 +1,12 @@
 """The service as `make serve` runs it: uvicorn in a process of its own, configured through
-ESCROW_* variables, on a free port of 127.0.0.1; a test stops it, or kills it."""
+ESCROW_* variables, on a free port of 127.0.0.1; a test or a benchmark stops it, or kills it.
+(In a process of its own, a client does not share the service's GIL: the upload benchmark
+measures the service, not itself.)"""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,8 +15,9 @@ from pathlib import Path
 import httpx
 
 from backend.settings import Settings
+from scripts.local_chain import free_ports
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -33,16 +35,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class LiveService:
-    def __init__(self, settings: Settings, log: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+    def __init__(self, settings: Settings, log: Path, python: list[str] | None = None):
+        """Starts the service on `settings`, its output to `log`. `python` runs it instead of
+        this interpreter (e.g. ["python", "-m", "cProfile", "-o", "service.prof"])."""
+        [port] = free_ports(1)
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ESCROW_")}
         env.update(settings_env(settings))
         self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "backend.main:create_app",
+            [*(python or [sys.executable]), "-m", "uvicorn", "--factory", "backend.main:create_app",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=ROOT,
             env=env,
