@@ -14,6 +14,7 @@ from backend.terms import (
     MilestoneChange,
     MilestoneStatus,
 )
+from scripts.signing import sign_amendment
 
 EVIDENCE = brownie.web3.keccak(text="inspection report")
 
@@ -40,8 +41,7 @@ def _signed(escrow, signer, deal_id, changes, version=1, deadline=None, nonce=0)
     amendment = Amendment(
         deal_id, version, tuple(changes), deadline=deadline or now() + DAY, nonce=nonce
     )
-    message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
-    return amendment, typed_data.sign(message, signer.private_key).signature
+    return amendment, sign_amendment(escrow, signer, amendment)
 
 
 def test_change_order_adds_a_milestone_and_moves_a_date(escrow, stable, buyer, supplier, ops, deal):

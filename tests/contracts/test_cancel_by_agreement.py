@@ -8,6 +8,7 @@ from helpers import DAY, USD, fund_fully, milestones, now, reverts
 
 from backend import typed_data
 from backend.terms import Cancellation, DealStatus, MilestoneStatus, Policy
+from scripts.signing import sign_cancellation
 
 EVIDENCE = brownie.web3.keccak(text="inspection report")
 
@@ -19,8 +20,7 @@ def _signed(escrow, signer, deal_id, to_supplier, version=1, deadline=None, to_b
     c = Cancellation(
         deal_id, version, to_supplier, to_buyer, deadline=deadline or now() + DAY, nonce=nonce
     )
-    message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
-    return c, typed_data.sign(message, signer.private_key).signature
+    return c, sign_cancellation(escrow, signer, c)
 
 
 @pytest.fixture

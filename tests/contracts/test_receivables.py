@@ -6,7 +6,6 @@ that does not pay it everything held) applies without the payee's consent."""
 import brownie
 from helpers import DAY, USD, milestones, new_account, now, reverts
 
-from backend import typed_data
 from backend.terms import (
     Amendment,
     Cancellation,
@@ -15,6 +14,7 @@ from backend.terms import (
     MilestoneChange,
     MilestoneStatus,
 )
+from scripts.signing import sign_amendment, sign_cancellation
 
 EVIDENCE = brownie.web3.keccak(text="bill of lading")
 
@@ -78,14 +78,12 @@ def test_no_assignment_before_the_deal_is_active_or_after(escrow, supplier, ops,
 
 def _cancellation(escrow, signer, deal_id, to_supplier, to_buyer):
     c = Cancellation(deal_id, 1, to_supplier, to_buyer, deadline=now() + DAY)
-    message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
-    return c, typed_data.sign(message, signer.private_key).signature
+    return c, sign_cancellation(escrow, signer, c)
 
 
 def _amendment(escrow, signer, deal_id, changes):
     a = Amendment(deal_id, 1, tuple(changes), deadline=now() + DAY)
-    message = typed_data.amendment_message(brownie.chain.id, escrow.address, a)
-    return a, typed_data.sign(message, signer.private_key).signature
+    return a, sign_amendment(escrow, signer, a)
 
 
 def test_a_cancellation_that_cuts_the_payee_needs_its_consent(

@@ -21,6 +21,7 @@ from backend.terms import (
     MilestoneStatus,
     Policy,
 )
+from scripts.signing import sign_amendment, sign_cancellation
 
 EVIDENCE = brownie.web3.keccak(text="bill of lading")
 
@@ -162,7 +163,6 @@ def test_index_follows_disputes_retention_and_cancellation(
     """Examination, a ruling, a default, a retained holdback paid after the warranty, and a
     second deal ended by agreement: every row matches the chain, and the amounts released and
     refunded are what the parties received."""
-    from backend import typed_data
 
     make, sessions = index
     policy = Policy(
@@ -204,20 +204,18 @@ def test_index_follows_disputes_retention_and_cancellation(
         ),
         deadline=now() + DAY,
     )
-    message = typed_data.amendment_message(brownie.chain.id, escrow.address, amendment)
     stable.mint(buyer, 40 * USD, {"from": buyer})
     stable.approve(escrow, 40 * USD, {"from": buyer})
     escrow.amend(
         amendment.as_tuple(),
-        typed_data.sign(message, supplier.private_key).signature,
+        sign_amendment(escrow, supplier, amendment),
         {"from": buyer},
     )
     make().sync()
     _assert_matches_chain(sessions, escrow, other.id)
     held = escrow.heldFor(other.id)
     cancellation = Cancellation(other.id, 2, 10 * USD, held - 10 * USD, deadline=now() + DAY)
-    message = typed_data.cancellation_message(brownie.chain.id, escrow.address, cancellation)
-    signature = typed_data.sign(message, supplier.private_key).signature
+    signature = sign_cancellation(escrow, supplier, cancellation)
     escrow.cancelByAgreement(cancellation.as_tuple(), signature, {"from": buyer})
 
     make().sync()

@@ -18,6 +18,7 @@ from backend.terms import (
     MilestoneChange,
     MilestoneStatus,
 )
+from scripts.signing import sign_amendment, sign_cancellation
 
 ZERO32 = "0x" + "00" * 32
 
@@ -32,8 +33,7 @@ def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None
     c = Cancellation(
         deal_id, version, to_supplier, to_buyer, deadline=deadline or now() + DAY, nonce=nonce
     )
-    message = typed_data.cancellation_message(brownie.chain.id, escrow.address, c)
-    signature = typed_data.sign(message, signer.private_key).signature
+    signature = sign_cancellation(escrow, signer, c)
     body = {
         "kind": "cancellation",
         "message": typed_json(c.as_typed()),
@@ -44,8 +44,7 @@ def _cancellation(escrow, signer, deal_id, to_supplier, version=1, deadline=None
 
 def _amendment(escrow, signer, deal_id, changes, version=1):
     a = Amendment(deal_id, version, tuple(changes), deadline=now() + DAY)
-    message = typed_data.amendment_message(brownie.chain.id, escrow.address, a)
-    signature = typed_data.sign(message, signer.private_key).signature
+    signature = sign_amendment(escrow, signer, a)
     body = {"kind": "amendment", "message": typed_json(a.as_typed()), "signature": _hex(signature)}
     return a, body
 
