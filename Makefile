@@ -1,8 +1,8 @@
 # Task runner. `make test` and `make demo` set everything up on first run (a Python 3.11 venv
 # from requirements.lock, node_modules from package-lock.json, the solc adapter, the page's age
-# bundle, Debian's chromium for the web page tests and its `age` for the encryption interop
-# tests); each set-up step runs again only when its inputs change,
-# so a no-op `make setup` takes well under 2 s.
+# bundle, Debian's chromium for the web page tests, its `age` for the encryption interop
+# tests and its PostgreSQL 15 server for the service's database tests); each set-up step runs
+# again only when its inputs change, so a no-op `make setup` takes well under 2 s.
 #
 #   make setup | compile | test [TESTS="tests/x.py -k name"] | demo | bench | fuzz | lint | clean
 #   make fuzz      a long campaign of the stateful model test (tests/contracts/test_stateful.py):
@@ -40,6 +40,9 @@ export PYTHONWARNINGS := $(call RPC_WARNING,snapshot),$(call RPC_WARNING,revert)
 # The browser the web page tests drive (tests/web): Debian's chromium unless set.
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
+# The PostgreSQL server the service's tests start (scripts/postgres_server.py): Debian's 15.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+export PG_BIN
 # The reference age CLI, the outside check of the encryption interop tests (tests/confidential).
 AGE ?= /usr/bin/age
 export AGE
@@ -54,7 +57,8 @@ AGE_BUNDLE := build/vendor/age.js
 
 .PHONY: setup compile test demo bench fuzz serve lint lock lock-fuzz clean distclean
 
-setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(AGE_BUNDLE) $(CHROMIUM) $(AGE)
+setup: $(PY_STAMP) $(FUZZ_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(AGE_BUNDLE) $(CHROMIUM) $(AGE) \
+	$(PG_BIN)/pg_ctl
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version'
@@ -89,6 +93,9 @@ $(CHROMIUM):
 
 $(AGE):
 	tools/install-age.sh
+
+$(PG_BIN)/pg_ctl:
+	tools/install-postgres.sh
 
 compile: setup
 	brownie compile

@@ -1,9 +1,9 @@
-"""The service's database (SQLite file by default, through SQLAlchemy)."""
+"""The service's database, through SQLAlchemy: an SQLite file by default, PostgreSQL in
+production (docs/deploy.md). The schema's versions: backend/migrations, backend/migrate.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    Table,
     UniqueConstraint,
     create_engine,
     event,
@@ -199,10 +198,17 @@ class Offer(Base):
 
 
 def make_sessionmaker(url: str) -> sessionmaker[Session]:
+    """Sessions on `url`, whose schema is the code's: an embedded SQLite file is upgraded to
+    it, any other database must be already (backend/migrate.py says how)."""
+    from backend import migrate  # it reads the models' metadata through the migrations
+
+    sqlite = url.startswith("sqlite")
     engine = create_engine(
-        url, connect_args={"check_same_thread": False} if "sqlite" in url else {}
+        url,
+        connect_args={"check_same_thread": False} if sqlite else {},
+        pool_pre_ping=not sqlite,  # a server restarted or a connection dropped: a new one
     )
-    if url.startswith("sqlite"):
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):  # durable and concurrent enough for one service
@@ -210,34 +216,6 @@ def make_sessionmaker(url: str) -> sessionmaker[Session]:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
 
-    Base.metadata.create_all(engine)
-    _unique_intake_per_signer(engine)
+    migrate.ensure_current(engine)
     configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _unique_intake_per_signer(engine) -> None:
-    """Databases made before attestations were unique per (digest, signer) have a UNIQUE on
-    the digest alone, which SQLite cannot drop: the table is rebuilt, rows kept."""
-    if engine.dialect.name != "sqlite":
-        return
-    table = cast(Table, AttestationIntake.__table__)
-    with engine.begin() as conn:
-        for index in conn.exec_driver_sql(f"PRAGMA index_list({table.name})").mappings():
-            columns = [
-                c["name"]
-                for c in conn.exec_driver_sql(f"PRAGMA index_info({index['name']})").mappings()
-            ]
-            if index["unique"] and columns == ["digest"]:
-                break
-        else:
-            return
-        conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {table.name}_old")
-        for old_index in table.indexes:  # their names stay taken by the renamed table's
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {old_index.name}")
-        table.create(conn)
-        names = ", ".join(c.name for c in table.columns)
-        conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {table.name}_old"
-        )
-        conn.exec_driver_sql(f"DROP TABLE {table.name}_old")

@@ -369,12 +369,15 @@ def _jsonable(value):
 
 def main() -> None:  # pragma: no cover - the long-running entry point
     from backend.db import make_sessionmaker
+    from backend.lease import Lease
     from backend.settings import Settings
 
     settings = Settings.from_env()
+    sessions = make_sessionmaker(settings.database)
+    lease = Lease(sessions.kw["bind"])  # beside replicas of the service: one indexer at a time
     indexer = Indexer(
         Chain(settings),
-        make_sessionmaker(settings.database),
+        sessions,
         settings.indexer_confirmations,
         settings.indexer_start_block,
         settings.indexer_batch_blocks,
@@ -382,7 +385,7 @@ def main() -> None:  # pragma: no cover - the long-running entry point
     log = logging.getLogger("escrow.indexer")
     while True:
         try:
-            count = indexer.sync()
+            count = indexer.sync() if lease.held() else 0
             if count:
                 print(f"indexed {count} events", flush=True)
         except Exception:  # keep following; the next round retries the same blocks

@@ -18,6 +18,7 @@ from backend.chain import Chain
 from backend.db import make_sessionmaker
 from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
+from backend.lease import Lease
 from backend.relayer import Relayer
 from backend.routers import attestations, deals, evidence, offers, proposals, web
 from backend.routers._common import share_allowed_methods
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(settings.database)
+    app.state.lease = Lease(app.state.sessionmaker.kw["bind"])
     app.state.store = make_store(settings)
     app.state.chain = Chain(settings)
     for module in (evidence, deals, attestations, proposals, offers, web):
@@ -87,15 +89,20 @@ async def _lifespan(app: FastAPI):
         threading.Thread(target=_relay, args=(app, stop), daemon=True).start()
     yield
     stop.set()
+    app.state.lease.release()
 
 
 def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
-    """The indexer loop: a failed round (RPC down) is logged and retried; the cursor only
-    moves with a committed batch, so nothing is skipped."""
+    """The indexer loop, on the replica holding the lease (backend/lease.py): a failed round
+    (RPC down) is logged and retried; the cursor only moves with a committed batch, so
+    nothing is skipped."""
     settings = app.state.settings
     indexer = None
     while not stop.is_set():
         try:
+            if not app.state.lease.held():
+                stop.wait(settings.indexer_interval_seconds)
+                continue
             indexer = indexer or Indexer(
                 app.state.chain,
                 app.state.sessionmaker,
@@ -110,10 +117,14 @@ def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
 
 
 def _relay(app: FastAPI, stop: threading.Event) -> None:
-    """The relayer loop: what arrives within a round goes out in one batch."""
+    """The relayer loop, on the replica holding the lease: what arrives within a round goes
+    out in one batch."""
     relayer = None
     while not stop.is_set():
         try:
+            if not app.state.lease.held():
+                stop.wait(app.state.settings.relay_interval_seconds)
+                continue
             relayer = relayer or Relayer(
                 app.state.chain, app.state.sessionmaker, app.state.settings.relayer_private_key
             )

@@ -1,12 +1,18 @@
-"""Client-side helpers for the service tests: signed upload requests."""
+"""Client-side helpers for the service tests: signed upload requests; the databases a test
+runs on."""
 
 from __future__ import annotations
 
 import hashlib
 
 import brownie
+import pytest
 
 from backend import auth
+
+# A module's `pytestmark` (or a test's mark): each test on SQLite and on PostgreSQL
+# (the `database_url` fixture of conftest.py).
+BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def signed_headers(

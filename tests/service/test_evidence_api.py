@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from helpers import USD, milestones
-from service_helpers import signed_headers, upload
+from service_helpers import BOTH_DATABASES, signed_headers, upload
 from sqlalchemy import func, select
 
 from backend import auth
@@ -88,6 +88,7 @@ def test_expired_signature_is_401(client, escrow, supplier, ops, create_deal):
     assert "expired" in r.json()["detail"]
 
 
+@BOTH_DATABASES
 def test_replayed_request_is_401(client, escrow, supplier, ops, create_deal):
     deal = _deal(create_deal, ops)
     headers = signed_headers(supplier, escrow, PDF, deal.id, nonce="n" * 20)
@@ -171,6 +172,7 @@ def test_through_a_real_ipfs_node(make_client, ipfs_node, escrow, supplier, ops,
     assert back.status_code == 200 and back.content == document
 
 
+@BOTH_DATABASES
 def test_two_copies_of_one_request_at_once_record_once(client, escrow, supplier, ops, create_deal):
     """The nonce is spent in the transaction that records the upload, after the store add:
     two copies racing through the add both reach that point, and the second is refused."""
@@ -197,6 +199,7 @@ def test_upload_reports_where_its_time_went(client, escrow, supplier, ops, creat
     assert all(float(ms) >= 0 for ms in laps.values())
 
 
+@BOTH_DATABASES
 def test_expired_nonces_are_purged(client, escrow, supplier, ops, create_deal, monkeypatch):
     deal = _deal(create_deal, ops)
     assert upload(client, supplier, escrow, PDF, deal=deal.id, expires_in=5).status_code == 201

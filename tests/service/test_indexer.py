@@ -7,6 +7,7 @@ import time
 import brownie
 import pytest
 from helpers import DAY, USD, fund_fully, milestones, now
+from service_helpers import BOTH_DATABASES
 
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, MilestoneRow, VerdictRow, make_sessionmaker
@@ -27,9 +28,12 @@ EVIDENCE = brownie.web3.keccak(text="bill of lading")
 
 
 @pytest.fixture
-def index(tmp_path, escrow):
+def index(tmp_path, escrow, database_url):
     settings = Settings(
-        rpc_url=brownie.web3.provider.endpoint_uri, escrow_address=escrow.address, data_dir=tmp_path
+        rpc_url=brownie.web3.provider.endpoint_uri,
+        escrow_address=escrow.address,
+        data_dir=tmp_path,
+        database_url=database_url,
     )
     sessions = make_sessionmaker(settings.database)
     chain = Chain(settings)
@@ -79,6 +83,7 @@ def _assert_matches_chain(sessions, escrow, deal_id):
             assert row_i.due_at == on_chain["dueAt"]
 
 
+@BOTH_DATABASES
 def test_index_matches_the_chain(index, escrow, history):
     make, sessions = index
     make().sync()
@@ -88,6 +93,7 @@ def test_index_matches_the_chain(index, escrow, history):
         assert (int(row.released), int(row.refunded)) == (100 * USD, 300 * USD)
 
 
+@BOTH_DATABASES
 def test_restart_midway_leaves_no_duplicate_and_no_gap(index, escrow, history):
     make, sessions = index
     start = make().start_block
@@ -103,6 +109,7 @@ def test_restart_midway_leaves_no_duplicate_and_no_gap(index, escrow, history):
     _assert_matches_chain(sessions, escrow, history.id)
 
 
+@BOTH_DATABASES
 def test_replaying_a_range_adds_nothing(index, escrow, history):
     make, sessions = index
     make().sync()
@@ -157,6 +164,7 @@ def _sleep_past(escrow, deal_id, index):
     brownie.chain.mine()
 
 
+@BOTH_DATABASES
 def test_index_follows_disputes_retention_and_cancellation(
     index, escrow, stable, buyer, supplier, inspector, arbiter, stranger, ops, create_deal
 ):

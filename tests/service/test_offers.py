@@ -4,7 +4,7 @@ and what is stored is exactly what the escrow accepts (`acceptOffer`)."""
 import brownie
 import pytest
 from helpers import DAY, USD, milestones, now, sign_offer
-from service_helpers import typed_json
+from service_helpers import BOTH_DATABASES, typed_json
 from sqlalchemy import func, select
 
 from backend import typed_data
@@ -78,6 +78,7 @@ def _listed(client, party, **query) -> list[dict]:
     return r.json()
 
 
+@BOTH_DATABASES
 def test_offer_is_stored_listed_and_accepted_from_the_stored_data(
     client, escrow, stable, buyer, supplier, stranger, ops
 ):
@@ -176,6 +177,7 @@ def test_offer_is_stored_listed_and_accepted_from_the_stored_data(
     assert _count(client) == 1
 
 
+@BOTH_DATABASES
 def test_withdrawn_offer(client, escrow, buyer, supplier, ops):
     nonce = (1 << 200) + 7  # beyond JavaScript's 2^53: kept as a decimal string everywhere
     offer = _offer(buyer, supplier, ops, nonce=nonce)
@@ -203,6 +205,7 @@ def test_withdrawn_offer(client, escrow, buyer, supplier, ops):
     assert _count(client) == 1
 
 
+@BOTH_DATABASES
 def test_refusals_store_nothing(client, escrow, buyer, supplier, stranger, ops):
     def refused(body, code, detail):
         r = client.post("/offers", json=body)

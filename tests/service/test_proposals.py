@@ -4,7 +4,7 @@ listed for the other party, and what is stored is exactly what the escrow accept
 import brownie
 import pytest
 from helpers import DAY, USD, milestones, now
-from service_helpers import typed_json
+from service_helpers import BOTH_DATABASES, typed_json
 from sqlalchemy import func, select
 
 from backend import typed_data
@@ -88,6 +88,7 @@ def _post(client, deal_id, body):
     return client.post(f"/deals/{deal_id}/proposals", json=body)
 
 
+@BOTH_DATABASES
 def test_cancellation_is_stored_listed_and_applied_from_the_stored_data(
     client, escrow, stable, buyer, supplier, active_deal
 ):
@@ -143,6 +144,7 @@ def test_cancellation_is_stored_listed_and_applied_from_the_stored_data(
     assert len(_stored(client)) == 1
 
 
+@BOTH_DATABASES
 def test_amendment_is_stored_and_applied_from_the_stored_data(
     client, escrow, stable, buyer, supplier, ops, active_deal
 ):
@@ -197,6 +199,7 @@ def test_amendment_is_stored_and_applied_from_the_stored_data(
     assert len(_stored(client)) == 1
 
 
+@BOTH_DATABASES
 def test_refusals_store_nothing(client, escrow, buyer, supplier, stranger, active_deal):
     deal_id = active_deal.id
 

@@ -1,0 +1,138 @@
+"""The schema's versions (backend/migrations): a database with the 320a76e schema and a row in
+every table upgrades to the head revision and keeps every row; the models and the head agree;
+a PostgreSQL database that is behind is refused with the command that upgrades it, an embedded
+SQLite file is upgraded on start. On both databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from service_helpers import BOTH_DATABASES
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, create_engine, select
+from sqlalchemy.exc import IntegrityError
+
+from backend import migrate
+from backend.db import AttestationIntake, Base, make_sessionmaker
+
+ROOT = Path(__file__).resolve().parents[2]
+WHEN = datetime(2025, 11, 3, 10, 0, tzinfo=UTC)
+
+pytestmark = BOTH_DATABASES
+
+
+@pytest.fixture
+def empty_database(request, tmp_path, database_url):
+    """An empty database: a new SQLite file, or an empty PostgreSQL database."""
+    if database_url is None:
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    with request.getfixturevalue("postgres").database() as url:
+        yield url
+
+
+def _baseline_tables():
+    """The tables of the 320a76e schema, as the baseline revision writes them out."""
+    script = ScriptDirectory.from_config(migrate.config("sqlite://"))
+    return script.get_revision("0001").module.baseline().sorted_tables
+
+
+def _row(table, n: int) -> dict:
+    """A row for `table` whose every column has a value of its type (n: which row)."""
+    values = {}
+    for column in table.columns:
+        kind = type(column.type)
+        if kind is Boolean:
+            values[column.name] = n % 2 == 0
+        elif kind in (Integer, BigInteger):
+            values[column.name] = n + (2**40 if kind is BigInteger else 7)
+        elif kind is JSON:
+            values[column.name] = {"n": n, "list": [1, "2"]}
+        elif kind is DateTime:
+            values[column.name] = WHEN
+        else:
+            values[column.name] = f"{table.name[:4]}{column.name[:6]}{n}"[: column.type.length]
+    return values
+
+
+def _comparable(row: dict) -> dict:  # SQLite gives datetimes back without their zone
+    return {k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def test_the_320a76e_schema_with_a_row_in_every_table_upgrades_and_keeps_them(empty_database):
+    engine = create_engine(empty_database)
+    migrate.upgrade(engine, "0001")
+    tables = _baseline_tables()
+    written = {}
+    with engine.begin() as conn:
+        for table in tables:
+            written[table.name] = [_row(table, n) for n in (1, 2)]
+            conn.execute(table.insert(), written[table.name])
+
+    migrate.upgrade(engine)
+
+    assert migrate.current(engine) == migrate.head()
+    with engine.connect() as conn:
+        for table in tables:
+            found = [
+                dict(r._mapping)
+                for r in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            assert [_comparable(r) for r in found] == [
+                _comparable(r) for r in written[table.name]
+            ], table.name
+    # The revision's point: a second oracle's signature of the same digest is taken, the same
+    # oracle's twice is not.
+    sessions = make_sessionmaker(empty_database)
+    old = written["attestation_intake"][0]
+    with sessions() as db:
+        db.add(AttestationIntake(**{**old, "id": None, "signer": "0xB"}))
+        db.commit()
+        db.add(AttestationIntake(**{**old, "id": None}))
+        with pytest.raises(IntegrityError):
+            db.commit()
+    engine.dispose()
+    sessions.kw["bind"].dispose()
+
+
+def test_the_models_and_the_head_revision_agree(empty_database):
+    engine = create_engine(empty_database)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
+def test_a_database_behind_is_refused_or_upgraded_on_start(empty_database):
+    engine = create_engine(empty_database)
+    migrate.upgrade(engine, "0001")
+    if engine.dialect.name == "sqlite":  # the embedded default: upgraded on start
+        make_sessionmaker(empty_database).kw["bind"].dispose()
+        assert migrate.current(engine) == migrate.head()
+        return
+    with pytest.raises(migrate.SchemaBehind) as refused:
+        make_sessionmaker(empty_database)
+    assert "at schema revision 0001" in str(refused.value)
+    assert "escrow-db upgrade" in str(refused.value)
+    assert migrate.current(engine) == "0001"  # refused, and nothing changed
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCROW_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.migrate", "upgrade"],
+        cwd=ROOT,
+        env={**env, "ESCROW_DATABASE_URL": empty_database},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"upgraded to {migrate.head()}" in done.stdout
+    make_sessionmaker(empty_database).kw["bind"].dispose()  # now it starts
+    engine.dispose()
