@@ -27,9 +27,9 @@ export function documentList(d, index) {
     return h(
       `li.document${confidential ? ".confidential" : ""}`,
       { dataset: { cid: doc.cid } },
-      confidential ? "🔒 Confidential document" : h("a.evidence", { href: doc.url, target: "_blank", rel: "noopener" }, `Public document ${doc.cid.slice(0, 12)}…`),
+      confidential ? "🔒 Confidential document" : h("a.evidence", { href: `/evidence/${doc.cid}`, target: "_blank", rel: "noopener" }, `Public document ${doc.cid.slice(0, 12)}…`),
       ` from ${shortAddress(doc.uploader)}${sameAddress(doc.uploader, me()) ? " (you)" : ""} `,
-      confidential ? h("button.open", { type: "button", onclick: act(() => checkDocument(d, doc.url, null, result)) }, "Open") : null,
+      confidential ? h("button.open", { type: "button", onclick: act(() => checkDocument(d, `/evidence/${doc.cid}`, null, result)) }, "Open") : null,
       " ",
       result,
     );
