@@ -40,7 +40,7 @@ class Reader:
 class Signer:
     """Who signs the uploads: a local key, on a chain and escrow."""
 
-    private_key: str
+    private_key: str | bytes
     chain_id: int
     escrow: str
 
@@ -92,7 +92,9 @@ def upload_confidential(
         raise ConfidentialError("none of the deal's readers has published a key")
     with tempfile.TemporaryDirectory(prefix="upload-") as work:
         cipher_path = Path(work) / "ciphertext.age"
-        sealed = envelope.encrypt_file(document, cipher_path, [r.recipient for r in keyed])
+        sealed = envelope.encrypt_file(
+            document, cipher_path, [r.recipient for r in keyed if r.recipient]
+        )
         with open(cipher_path, "rb") as cipher:
             stored = upload_file(
                 http, signer, cipher, sealed.ciphertext_sha256.hex(), deal_id, milestone

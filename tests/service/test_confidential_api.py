@@ -8,13 +8,15 @@ import json
 
 import brownie
 import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from helpers import USD, fund_fully, milestones, signed_attestation
 from service_helpers import upload
 from sqlalchemy import func, select
 
 from backend.confidential import client as conf
 from backend.confidential import envelope
-from backend.confidential.binding import sign_binding_with_key
+from backend.confidential.binding import sign_binding, sign_binding_with_key
 from backend.confidential.identity import derive_identity_from_key
 from backend.db import CopyReader, Evidence, EvidenceCopy, KeyBinding
 from backend.evidence.mediatype import AGE, MANIFEST
@@ -62,8 +64,15 @@ def test_keys_are_kept_newest_first_and_served_as_signed(client, buyer, supplier
 def test_a_bad_binding_is_refused_and_nothing_kept(client, buyer, supplier, case):
     doc = _binding(buyer)
     if case == "someone else":  # the supplier signs a binding naming the buyer
-        theirs = _binding(supplier)
-        doc["signature"] = theirs["signature"]
+        local = Account.from_key(supplier.private_key)
+        doc = sign_binding(
+            lambda typed: local.sign_message(encode_typed_data(full_message=typed)).signature,
+            brownie.chain.id,
+            buyer.address,
+            derive_identity_from_key(supplier.private_key).recipient,
+            0,
+            1767225600,
+        ).to_json()
     elif case == "swapped recipient":
         doc["binding"]["recipient"] = derive_identity_from_key(supplier.private_key).recipient
     elif case == "other chain":
@@ -90,7 +99,11 @@ def test_readers_name_every_party_and_live_operator_key(
     assert r.status_code == 200, r.text
     readers = {e["account"]: e for e in r.json()["readers"]}
     assert set(readers) == {
-        buyer.address, supplier.address, inspector.address, carrier.address, arbiter.address
+        buyer.address,
+        supplier.address,
+        inspector.address,
+        carrier.address,
+        arbiter.address,
     }
     assert readers[inspector.address]["roles"] == ["oracle"]
     assert readers[inspector.address]["operator"] == ops.inspector
@@ -125,7 +138,9 @@ def test_a_confidential_upload_is_read_by_a_reader_and_checked_against_the_manif
     assert meta["sha256"] == manifest.evidence_hash().hex()
     assert copy["anchored"] and copy["plaintext"]["sha256"] == hashlib.sha256(INVOICE).hexdigest()
     assert {r["account"] for r in copy["readers"]} == {
-        buyer.address, supplier.address, inspector.address
+        buyer.address,
+        supplier.address,
+        inspector.address,
     }
     identity = derive_identity_from_key(buyer.private_key)
     out = tmp_path / "read.pdf"
@@ -185,11 +200,16 @@ def test_a_later_reader_gets_a_copy_and_the_anchor_stays(
     out = io.BytesIO()
     supplier_id = derive_identity_from_key(supplier.private_key)
     copy = envelope.reencrypt(src, out, [supplier_id], [late.recipient], manifest)
-    assert conf.upload_file(client, signer, out.getvalue(), copy.ciphertext_sha256.hex(),
-                            deal.id)["media_type"] == AGE
+    assert (
+        conf.upload_file(client, signer, out.getvalue(), copy.ciphertext_sha256.hex(), deal.id)[
+            "media_type"
+        ]
+        == AGE
+    )
     reader = conf.Reader(inspector.address, ("oracle",), late.recipient)
-    record = conf.record_copy(client, signer, manifest.cid(), copy.ciphertext_cid, [reader],
-                              deal.id)
+    record = conf.record_copy(
+        client, signer, manifest.cid(), copy.ciphertext_cid, [reader], deal.id
+    )
     assert not record["anchored"] and record["plaintext"] == first["plaintext"]
     listed = client.get(f"/evidence/{manifest.cid()}/copies").json()
     assert [c["id"] for c in listed] == [first["id"], record["id"]]
@@ -198,8 +218,12 @@ def test_a_later_reader_gets_a_copy_and_the_anchor_stays(
     _, opened = conf.fetch_confidential(client, manifest.evidence_hash(), late, tmp_path / "l")
     assert (tmp_path / "l").read_bytes() == INVOICE
     # the same copy again is its record; other readers for that ciphertext are a conflict
-    assert conf.record_copy(client, signer, manifest.cid(), copy.ciphertext_cid, [reader],
-                            deal.id)["id"] == record["id"]
+    assert (
+        conf.record_copy(client, signer, manifest.cid(), copy.ciphertext_cid, [reader], deal.id)[
+            "id"
+        ]
+        == record["id"]
+    )
     other = conf.Reader(carrier.address, ("oracle",), late.recipient)
     with pytest.raises(conf.ServiceError, match="409"):
         conf.record_copy(client, signer, manifest.cid(), copy.ciphertext_cid, [other], deal.id)
@@ -218,16 +242,21 @@ def test_copies_refuse_bad_requests_and_store_nothing(
     signer = _signer(supplier, escrow)
     good = conf.Reader(supplier.address, ("supplier",), recipient)
     with pytest.raises(conf.ServiceError, match="404 no manifest"):  # a ciphertext is none
-        conf.record_copy(client, signer, manifest.ciphertext_cid, manifest.ciphertext_cid,
-                         [good], deal.id)
+        conf.record_copy(
+            client, signer, manifest.ciphertext_cid, manifest.ciphertext_cid, [good], deal.id
+        )
     with pytest.raises(conf.ServiceError, match="400 .*is not an age ciphertext"):
         conf.record_copy(client, signer, manifest.cid(), manifest.cid(), [good], deal.id)
     bad = conf.Reader(supplier.address, ("supplier",), "age1" + "q" * 58)
     with pytest.raises(conf.ServiceError, match="400 .*not an age X25519 recipient"):
         conf.record_copy(client, signer, manifest.cid(), manifest.ciphertext_cid, [bad], deal.id)
-    r = client.post(f"/evidence/{manifest.cid()}/copies",
-                    json={"ciphertext": manifest.ciphertext_cid,
-                          "readers": [{"account": supplier.address, "recipient": recipient}]})
+    r = client.post(
+        f"/evidence/{manifest.cid()}/copies",
+        json={
+            "ciphertext": manifest.ciphertext_cid,
+            "readers": [{"account": supplier.address, "recipient": recipient}],
+        },
+    )
     assert r.status_code == 400  # no X-Content-Sha256, no signature
     assert _count(client, EvidenceCopy) == 0 and _count(client, CopyReader) == 0
 
@@ -243,8 +272,11 @@ def test_an_attestation_of_a_manifest_needs_its_ciphertext_pinned(
     upload(client, inspector, escrow, ciphertext, deal=deal.id)
     assert upload(client, inspector, escrow, manifest.to_bytes(), deal=deal.id).status_code == 201
     client.app.state.store.unpin(manifest.ciphertext_cid)  # lost from the node
-    document = json.loads(signed_attestation(
-        escrow, inspector, deal.id, 0, evidence_hash=manifest.evidence_hash()).to_json())
+    document = json.loads(
+        signed_attestation(
+            escrow, inspector, deal.id, 0, evidence_hash=manifest.evidence_hash()
+        ).to_json()
+    )
     r = client.post("/attestations", json=document)
     assert r.status_code == 409, r.text
     assert f"names ciphertext {manifest.ciphertext_cid}, which is not pinned" in r.json()["detail"]
