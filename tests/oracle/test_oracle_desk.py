@@ -36,7 +36,6 @@ def service(tmp_path, escrow, ipfs_node):
         run_indexer=True,
         indexer_confirmations=0,
         indexer_interval_seconds=0.3,
-        indexer_start_block=brownie.chain.height,
     )
     live = LiveService(settings, tmp_path / "service.log")
     yield live.url
@@ -115,7 +114,7 @@ def test_an_oracle_works_a_milestone_with_encrypted_documents(
     signed = subprocess.run(
         [sys.executable, "-m", "backend.oracle_cli", "sign", "--keystore", keystores["inspector"],
          "--escrow", escrow.address, "--rpc", brownie.web3.provider.endpoint_uri,
-         "--deal", deal.id, "--milestone", 0, "--met", "--evidence-hash", report_hash,
+         "--deal", str(deal.id), "--milestone", "0", "--met", "--evidence-hash", report_hash,
          "--submit"], capture_output=True, text=True, timeout=120,
         env={"ESCROW_KEYSTORE_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin",
              "HOME": str(Path.home())},
