@@ -61,7 +61,8 @@ UPLOAD_BODY = {
                     "file": {
                         "type": "string",
                         "format": "binary",
-                        "description": "the document: PDF, PNG, JPEG, WebP, JSON or plain text",
+                        "description": "the document: PDF, PNG, JPEG, WebP, JSON or plain text; "
+                        "or a confidential one's age ciphertext, then its manifest",
                     }
                 },
                 "required": ["file"],
@@ -100,6 +101,8 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
                 404: "unknown deal",
                 413: "document larger than the configured limit",
                 415: "media type (sniffed from the bytes) not allowed",
+                422: "a manifest that is not canonical or valid, or names a ciphertext not "
+                "stored here with its sha256, size and CID",
                 503: UNAVAILABLE,
             }
         ),
@@ -177,7 +180,7 @@ STRING = {"type": "string"}
 
 
 def _document_content(media_types) -> dict:
-    return {t: {"schema": {} if t == "application/json" else BINARY} for t in media_types}
+    return {t: {"schema": {} if t.endswith("json") else BINARY} for t in media_types}
 
 
 def document_media_types(openapi: dict, media_types: tuple[str, ...]) -> dict:
