@@ -61,8 +61,7 @@ UPLOAD_BODY = {
                     "file": {
                         "type": "string",
                         "format": "binary",
-                        "description": "the document: PDF, PNG, JPEG, WebP, JSON or plain text; "
-                        "or a confidential one's age ciphertext, then its manifest",
+                        "description": "the document: PDF, PNG, JPEG, WebP, JSON or plain text",
                     }
                 },
                 "required": ["file"],
@@ -132,7 +131,9 @@ async def upload(
     """Upload one document as the multipart field `file`. The request is signed (see
     docs/service.md): by a party of `deal`, an oracle or the arbiter it names, or, for a
     document not linked to a deal, by any live operator key. The media type is sniffed from
-    the bytes (PDF, PNG, JPEG, WebP, JSON, plain text). The same bytes twice give the same CID
+    the bytes (PDF, PNG, JPEG, WebP, JSON, plain text; for a confidential document, its age
+    ciphertext and then its manifest, which is refused with 422 unless the ciphertext it names
+    is stored here: docs/service.md). The same bytes twice give the same CID
     and one record (200 the second time). A refused upload stores and records nothing."""
     claimed = (x_content_sha256 or "").lower().removeprefix("0x")
     if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
