@@ -34,7 +34,8 @@ def test_an_oracle_works_a_milestone_from_its_desk(
     )
     first.locator("[name=encrypt]").uncheck()  # a public report: the explicit choice
     first.locator("button[type=submit]").click()
-    expect(page.locator(".notice.ok")).to_contain_text("is on chain", timeout=60_000)
+    done = page.locator(".notice.ok", has_text="is on chain")
+    expect(done).to_contain_text("Stored as a public document.", timeout=60_000)
 
     # On chain: the milestone paid to the supplier on the inspector's own verdict.
     view = escrow.getMilestone(deal.id, 0)

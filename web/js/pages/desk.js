@@ -151,7 +151,7 @@ async function workMilestone(x, form, status, nav) {
   const met = form.met.value === "yes";
   const say = (text) => replace(status, text);
   say(form.encrypt.checked ? "Encrypting and uploading your evidence…" : "Uploading your evidence…");
-  const { evidenceHash } = await storeDocument(x.dealId, x.index, form);
+  const { evidenceHash, said } = await storeDocument(x.dealId, x.index, form);
   say("Sign the verdict in your wallet…");
   const attestation = {
     dealId: x.dealId,
@@ -172,7 +172,7 @@ async function workMilestone(x, form, status, nav) {
   if (outcome.status !== "applied") {
     throw new UserError(`The service could not put your verdict on chain (${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ""}).`);
   }
-  nav.navigate("#/desk", `Your verdict on deal #${x.dealId} M${x.index + 1} is on chain.`);
+  nav.navigate("#/desk", `Your verdict on deal #${x.dealId} M${x.index + 1} is on chain. Its evidence: ${said}`);
 }
 
 async function follow(id) {

@@ -12,7 +12,7 @@ import { uploadConfidential, uploadPlain } from "../evidence.js";
 import { sameAddress, shortAddress } from "../format.js";
 import { dealReaders, describeReader, myIdentity } from "../keys.js";
 import { me } from "../state.js";
-import { h, replace } from "../ui.js";
+import { h, notify, replace } from "../ui.js";
 
 const MANIFEST_TYPE = "application/vnd.milestone-escrow.manifest+json";
 const CIPHERTEXT_TYPE = "application/age-encryption";
@@ -47,24 +47,29 @@ export function documentInputs(label) {
   ];
 }
 
-/** Stores the form's document for milestone `index` of deal `dealId`: { evidenceHash, cid }. */
+/**
+ * Stores the form's document for milestone `index` of deal `dealId`: { evidenceHash, cid,
+ * said } where `said` tells whom it is encrypted to, and whom not (no published key).
+ */
 export async function storeDocument(dealId, index, form) {
   const file = form.file.files[0];
   if (!file) throw new UserError("Choose the document first.");
-  if (!form.encrypt.checked) return uploadPlain(file, dealId, index);
+  if (!form.encrypt.checked) return { ...(await uploadPlain(file, dealId, index)), said: "Stored as a public document." };
   const readers = await dealReaders(dealId);
   const able = readers.filter((r) => r.recipient);
   const unable = readers.filter((r) => !r.recipient);
-  const warning = form.querySelector(".readers-warning");
   if (!able.length) throw new UserError("Nobody entitled to this deal has published an encryption key yet: nothing was uploaded.");
-  warning.hidden = !unable.length;
-  replace(warning, unable.length
-    ? `Not encrypted to ${unable.map((r) => `${describeReader(r)} (${shortAddress(r.account)})`).join(", ")}: no published key; they can read it once someone who can gives them a copy.`
-    : "");
+  const warning = form.querySelector(".readers-warning");
+  const missing = unable.length
+    ? ` Not encrypted to ${unable.map((r) => `${describeReader(r)} (${shortAddress(r.account)})`).join(", ")}: no published key; they can read it once someone who can gives them a copy.`
+    : "";
+  replace(warning, missing);
+  warning.hidden = !missing;
   const bar = form.querySelector("progress.upload");
   bar.hidden = false;
   bar.value = 0;
-  return uploadConfidential(file, dealId, index, able, (done) => (bar.value = file.size ? done / file.size : 1));
+  const stored = await uploadConfidential(file, dealId, index, able, (done) => (bar.value = file.size ? done / file.size : 1));
+  return { ...stored, said: `Encrypted to ${able.length} reader${able.length === 1 ? "" : "s"}.${missing}` };
 }
 
 /** A form adding a document to milestone `index` of deal `d`. */
@@ -73,9 +78,10 @@ export function addDocumentForm(d, index, refresh) {
     `form.add-document#add-document-${index}`,
     {
       onsubmit: act(async () => {
-        await storeDocument(d.id, index, form);
+        const { said } = await storeDocument(d.id, index, form);
         await refresh();
-      }, { done: "Document stored." }),
+        notify("ok", `Document stored. ${said}`);
+      }),
     },
     documentInputs("Add a document"),
     h("button", { type: "submit", disabled: !actionable() }, "Upload"),
