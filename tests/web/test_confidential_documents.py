@@ -100,6 +100,14 @@ def test_a_supplier_encrypts_an_invoice_the_parties_and_arbiter_read_it_a_strang
         assert page.errors == []
     screenshot(page, "confidential-arbiter")
 
+    # Ciphertext altered in storage or on the way: refused against the manifest, nothing shown.
+    tampered = stored[:-20] + bytes([stored[-20] ^ 1]) + stored[-19:]
+    page.route(f"**/evidence/{cipher['cid']}", lambda route: route.fulfill(body=tampered))
+    check = open_document(page, 0)
+    expect(check).to_have_class("check bad", timeout=30_000)
+    expect(check).to_contain_text("is not the attested one")
+    expect(check.locator("a.opened")).to_have_count(0)
+
     # A stranger sees that it is encrypted, and to whom; no plaintext, no ciphertext.
     stranger = open_page(new_account(), f"#/deal/{deal.id}")
     check = open_document(stranger, 0)
