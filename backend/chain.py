@@ -59,6 +59,7 @@ class DealParties:
     version: int
     milestone_oracles: tuple[frozenset[int], ...]  # per milestone, the operators it names
     status: DealStatus
+    payee: str = ""  # who is paid: the supplier unless the deal's payments were assigned
 
     @property
     def oracles(self) -> frozenset[int]:
@@ -181,6 +182,33 @@ class Chain:
             ("operator", key), lambda: self._call(self.escrow.functions.operatorOf(key).call)
         )
 
+    def operator_keys(self, operator_id: int) -> tuple[str, ...]:
+        """The live keys of an operator: those its `OperatorKeyAdded` logs name (since
+        `indexer_start_block`) that `operatorOf` still maps to it. Cached like the roles."""
+        return self._cached(("keys", operator_id), lambda: self._read_keys(operator_id))
+
+    def _read_keys(self, operator_id: int) -> tuple[str, ...]:
+        topic = "0x" + Web3.keccak(text="OperatorKeyAdded(uint32,address)").hex().removeprefix("0x")
+        params = [
+            {
+                "address": self.escrow_address,
+                "fromBlock": hex(self.settings.indexer_start_block),
+                "toBlock": "latest",
+                "topics": [topic, "0x" + operator_id.to_bytes(32, "big").hex()],
+            }
+        ]
+        answer = self._call(
+            lambda: self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), params)
+        )
+        if "error" in answer:
+            raise ChainUnavailable(
+                f"eth_getLogs for the keys of operator {operator_id}: {answer['error']}"
+            )
+        keys = dict.fromkeys(
+            to_checksum_address("0x" + log["topics"][2][-40:]) for log in answer["result"]
+        )
+        return tuple(k for k in keys if self.operator_of(k) == operator_id)
+
     def accepts_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
         """Whether `signer` is a contract that accepts `signature` over `digest` by EIP-1271
         (`isValidSignature` answers 0x1626ba7e), as the escrow asks it. Never cached."""
@@ -227,6 +255,7 @@ class Chain:
             version=deal["version"],
             milestone_oracles=tuple(milestone_oracles),
             status=DealStatus(deal["status"]),
+            payee=deal["payee"],
         )
 
     def _call(self, fn: Callable[[], T]) -> T:

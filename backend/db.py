@@ -197,6 +197,53 @@ class Offer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# ---------------------------------------------------------------- confidential evidence
+# docs/confidential.md; created by revision 0003.
+
+
+class KeyBinding(Base):
+    """An account's newest published age recipient, kept as the signed document it came in,
+    so that clients verify it again rather than trust this service."""
+
+    __tablename__ = "key_bindings"
+
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksummed
+    recipient: Mapped[str] = mapped_column(String(100))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[str] = mapped_column(String(20))  # a uint64, as a decimal string
+    document: Mapped[dict] = mapped_column(JSON)  # the binding document, as signed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvidenceCopy(Base):
+    """One ciphertext of the document a stored manifest describes: the anchored one (the
+    manifest's own) or a later reader's copy of the same plaintext. One per ciphertext."""
+
+    __tablename__ = "evidence_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(String(128), index=True)
+    ciphertext_cid: Mapped[str] = mapped_column(String(128), unique=True)
+    uploader: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CopyReader(Base):
+    """A reader a copy was encrypted to, as its uploader stated it (an age file does not name
+    its recipients, so the service cannot check this)."""
+
+    __tablename__ = "evidence_copy_readers"
+    __table_args__ = (UniqueConstraint("copy_id", "account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copy_id: Mapped[int] = mapped_column(Integer, index=True)
+    account: Mapped[str] = mapped_column(String(42), index=True)  # checksummed
+    recipient: Mapped[str] = mapped_column(String(100))
+
+
+# ---------------------------------------------------------------- the database
+
+
 def make_sessionmaker(url: str) -> sessionmaker[Session]:
     """Sessions on `url`, whose schema is the code's: an embedded SQLite file is upgraded to
     it, any other database must be already (backend/migrate.py says how)."""

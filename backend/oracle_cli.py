@@ -5,6 +5,11 @@
     escrow-oracle sign   … --rpc http://… --submit          (sign, then post it on chain)
     escrow-oracle verify att.json                           (offline: no node needed)
     escrow-oracle submit att.json --rpc http://… --keystore relayer.json
+    escrow-oracle keys publish --service http://… --keystore key.json
+    escrow-oracle inbox  --service http://… --keystore key.json
+    escrow-oracle upload --service http://… --keystore key.json --deal 7 report.pdf
+    escrow-oracle fetch  --service http://… --keystore key.json --deal 7
+                         --evidence-hash 0x… --out report.pdf
 
 Keys are encrypted JSON keystores (brownie's ~/.brownie/accounts/<name>.json: use
 --account <name>, or geth / web3 keystores with --keystore). The password comes from
@@ -15,27 +20,20 @@ Keys are encrypted JSON keystores (brownie's ~/.brownie/accounts/<name>.json: us
 from __future__ import annotations
 
 import argparse
-import getpass
 import hashlib
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from eth_account import Account
 from eth_utils import to_checksum_address
 
+from backend import oracle_desk
 from backend.attestations import sign, verify
+from backend.confidential.errors import ConfidentialError
 from backend.escrow.abi import load_abi, view
 from backend.escrow.sender import Refused, Sender
 from backend.escrow.structs import Attestation, SignedAttestation
-
-BROWNIE_ACCOUNTS = Path.home() / ".brownie" / "accounts"
-
-
-class CliError(Exception):
-    """A problem to report in one line, with exit status 2."""
+from backend.oracle_keys import CliError, load_key
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,13 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ConfidentialError as exc:  # a refusal: a wrong key, a tampered document, the service
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 # ---------------------------------------------------------------- commands
 
 
 def cmd_sign(args) -> int:
-    key = _load_key(args)
+    key = load_key(args)
     web3 = _web3(args.rpc) if args.rpc else None
     chain_id = (
         args.chain_id if args.chain_id is not None else _need(web3, "--chain-id").eth.chain_id
@@ -106,7 +107,7 @@ def cmd_verify(args) -> int:
 
 def cmd_submit(args) -> int:
     signed = SignedAttestation.from_json(Path(args.file).read_text())
-    return _submit(_web3(args.rpc), signed, _load_key(args))
+    return _submit(_web3(args.rpc), signed, load_key(args))
 
 
 # ---------------------------------------------------------------- chain
@@ -149,29 +150,6 @@ def _escrow(web3, address: str):
 
 
 # ---------------------------------------------------------------- inputs
-
-
-def _load_key(args):
-    if args.account:
-        path = BROWNIE_ACCOUNTS / f"{args.account}.json"
-    elif args.keystore:
-        path = Path(args.keystore)
-    else:
-        raise CliError("give --keystore FILE or --account NAME")
-    try:
-        keystore = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read keystore {path}: {exc}") from exc
-    if args.password_file:
-        password = Path(args.password_file).read_text().rstrip("\n")
-    else:
-        password = os.environ.get("ESCROW_KEYSTORE_PASSWORD")
-        if password is None:
-            password = getpass.getpass(f"password for {path.name}: ")
-    try:
-        return Account.from_key(Account.decrypt(keystore, password))
-    except ValueError as exc:
-        raise CliError(f"cannot decrypt {path}: wrong password or damaged keystore") from exc
 
 
 def _evidence_hash(args) -> bytes:
@@ -239,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("file")
     u.add_argument("--rpc", required=True)
     u.set_defaults(run=cmd_submit)
+    oracle_desk.add_commands(sub, key_options)
     return parser
 
 

@@ -22,6 +22,8 @@ ALLOWED_MEDIA_TYPES = (
     "image/webp",
     "application/json",
     "text/plain",
+    "application/age-encryption",  # a confidential document's ciphertext (docs/confidential.md)
+    "application/vnd.milestone-escrow.manifest+json",  # and its manifest
 )
 
 

@@ -3,7 +3,8 @@
 1. `check_signer`: the signature (recovered here), the signer's role (chain), the nonce
    unused (one short database read). Nothing written.
 2. `store_and_record`: the media type sniffed and the sha256 checked against the signed one
-   BEFORE anything is stored; then the add to the store (pinned); then the nonce spent and the
+   (and a manifest checked against the ciphertext it names, backend/copies.py) BEFORE
+   anything is stored; then the add to the store (pinned); then the nonce spent and the
    record written in one short transaction.
 
 So a refused request leaves nothing behind: no row, no nonce spent, no object or pin (a
@@ -27,8 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend import auth
 from backend.chain import Chain
+from backend.confidential.manifest import MAX_MANIFEST_BYTES
+from backend.copies import check_manifest
 from backend.db import Evidence
-from backend.evidence.mediatype import SNIFF_BYTES, sniff
+from backend.evidence.mediatype import MANIFEST, SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, NotFound, StoredObject, StoreUnavailable
 from backend.settings import Settings
 
@@ -42,11 +45,12 @@ def check_signer(
     header: str | None,
     content_sha256: str,
     deal: int | None,
+    action: str = "POST /evidence",
 ) -> auth.Signed:
     """Who signed, and may they: AuthError (401), HTTPException 403/404, ChainUnavailable."""
     request = auth.parse_header(header)
     message = auth.auth_message(
-        action="POST /evidence",
+        action=action,
         content_sha256=content_sha256,
         deal_id=deal,
         chain_id=chain.chain_id,
@@ -101,6 +105,9 @@ def store_and_record(
     if sha256.hexdigest() != claimed:
         raise HTTPException(400, "the document's sha256 is not the one that was signed")
     fileobj.seek(0)
+    if media_type == MANIFEST:  # a confidential document's: stored only with its ciphertext
+        check_manifest(sessions, fileobj.read(MAX_MANIFEST_BYTES + 1))
+        fileobj.seek(0)
     with IN_FLIGHT.adding(store, claimed):
         stored = store.add(_chunks(fileobj))
         lap("store")

@@ -1,5 +1,7 @@
 """Upload throughput: 100 documents of 100 KB through the service (real HTTP, uvicorn) against
-direct adds to the same IPFS node, in the same run. Writes bench/uploads.json.
+direct adds to the same IPFS node, in the same run; and what encryption adds to a 5 MB upload
+(pyrage, to a deal's five readers, then the ciphertext's upload, against the plain upload of
+the same size, alternating). Writes bench/uploads.json.
 
     brownie run scripts/bench_uploads.py     (part of `make bench`)
 """
@@ -7,6 +9,7 @@ direct adds to the same IPFS node, in the same run. Writes bench/uploads.json.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import statistics
@@ -19,6 +22,7 @@ import httpx
 from brownie import accounts, chain
 
 from backend import auth
+from backend.confidential import envelope
 from backend.evidence.ipfs_node import IpfsNodeStore
 from backend.settings import Settings
 from scripts.brownie_types import LocalKey
@@ -115,6 +119,56 @@ def race(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> tuple[fl
     return COUNT / direct_time, COUNT / service_time, medians
 
 
+BIG, BIG_RUNS, READERS = 5_000_000, 7, 5
+ENCRYPTION_BUDGET = 0.20  # encryption may add at most this much to a 5 MB upload's time
+
+
+def encryption_cost(url: str, key: LocalKey, escrow: str) -> dict:
+    """Median time of a plain 5 MB upload, and of encrypting 5 MB (pyrage) + uploading the
+    ciphertext, alternating, each signed inside the clock. Distinct documents every time."""
+    import pyrage
+
+    recipients = [str(pyrage.x25519.Identity.generate().to_public()) for _ in range(READERS)]
+
+    def post(client: httpx.Client, data: bytes) -> None:
+        headers = auth.upload_headers(
+            key.private_key, hashlib.sha256(data).hexdigest(), None, chain.id, escrow
+        )
+        r = client.post("/evidence", headers=headers, files={"file": ("d", data)})
+        assert r.status_code == 201, r.text
+
+    plain_ms: list[float] = []
+    sealed_ms: list[float] = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        post(client, _text(BIG))  # warm-up
+        for _ in range(BIG_RUNS):
+            document = _text(BIG)
+            started = time.perf_counter()
+            post(client, document)
+            plain_ms.append((time.perf_counter() - started) * 1000)
+
+            document = _text(BIG)
+            started = time.perf_counter()
+            ciphertext = io.BytesIO()
+            envelope.encrypt(io.BytesIO(document), ciphertext, recipients)
+            post(client, ciphertext.getvalue())
+            sealed_ms.append((time.perf_counter() - started) * 1000)
+    plain, sealed = statistics.median(plain_ms), statistics.median(sealed_ms)
+    return {
+        "bytes": BIG,
+        "readers": READERS,
+        "runs": BIG_RUNS,
+        "plain_upload_median_ms": round(plain, 1),
+        "encrypt_and_upload_median_ms": round(sealed, 1),
+        "added": round(sealed / plain - 1, 3),
+        "budget": ENCRYPTION_BUDGET,
+    }
+
+
+def _text(size: int) -> bytes:
+    return os.urandom(size // 2).hex().encode()[:size]  # text: a media type the service takes
+
+
 def main() -> None:
     escrow, _token = deploy(accounts[0], silent=True)
     key = accounts.add()  # the oracle's key, registered by an admin with its consent
@@ -137,6 +191,7 @@ def main() -> None:
             direct, service, medians = race(
                 IpfsNodeStore(node_url), server.url, key, escrow.address
             )
+            encryption = encryption_cost(server.url, key, escrow.address)
         finally:
             server.stop()
 
@@ -150,6 +205,8 @@ def main() -> None:
         # medians in ms: the service's Server-Timing laps, its round trip seen by the client,
         # and a direct add to the node
         "median_ms": medians,
+        # a confidential upload's price: encrypting 5 MB + uploading it, against a plain one
+        "encryption_5mb": encryption,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
@@ -157,3 +214,9 @@ def main() -> None:
         f"\n{COUNT} x {SIZE // 1000} KB: node {direct:.1f}/s, service {service:.1f}/s "
         f"({service / direct:.0%} of the node's rate; aim >= 70%)  -> {OUT}"
     )
+    print(
+        f"5 MB: plain upload {encryption['plain_upload_median_ms']} ms, encrypt + upload "
+        f"{encryption['encrypt_and_upload_median_ms']} ms: encryption adds "
+        f"{encryption['added']:.0%} (at most {ENCRYPTION_BUDGET:.0%})"
+    )
+    assert encryption["added"] <= ENCRYPTION_BUDGET, encryption

@@ -254,6 +254,9 @@ def offer_and_fund(escrow: Contract, token: Contract, parties: Parties, ops: Ope
     deal = DemoDeal(escrow, token, parties, ops, t, deal_id(tx), EvidenceService(escrow))
     t.log(f"buyer accepts + funds deal #{deal.id}, one tx, {tx.gas_used:,} gas")
     print("           policy: 5-day examination, 14-day ruling period, 5% held 90 days")
+    print("Trade documents are confidential: encrypted to the deal's readers before upload.")
+    readers = ("buyer", "supplier", "inspector", "carrier", "arbiter")
+    deal.service.publish_keys({name: getattr(parties, name) for name in readers})
     return deal
 
 
@@ -361,6 +364,7 @@ def main() -> None:
         shipment_and_extra_batch(deal)
         warranties_pass(deal)
         totals(deal)
+        deal.service.read_back(parties.buyer, "buyer", deal.id)
         show_page(deal.service, deal.id, {"buyer": parties.buyer, "supplier": parties.supplier})
     finally:
         deal.service.close()

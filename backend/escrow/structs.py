@@ -328,7 +328,8 @@ class Permit(Struct):
     deadline: int = sol("uint256", "deadline")
 
 
-# What the escrow verifies signatures of, by EIP-712 type name (the page signs these).
+# What the escrow verifies signatures of, by EIP-712 type name (the page signs these; an
+# operator key signs its Attestation on the oracle's desk).
 SIGNED: dict[str, type[Struct]] = {
-    s.EIP712: s for s in (DealOffer, Cancellation, Amendment, OperatorKey) if s.EIP712
+    s.EIP712: s for s in (DealOffer, Cancellation, Amendment, OperatorKey, Attestation) if s.EIP712
 }

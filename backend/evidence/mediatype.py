@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 SNIFF_BYTES = 4096
+AGE = "application/age-encryption"  # an age file (docs/confidential.md): a ciphertext
+MANIFEST = "application/vnd.milestone-escrow.manifest+json"  # what a confidential one's hash is
+AGE_HEADER = b"age-encryption.org/v1\n"
+MANIFEST_FORMAT = "milestone-escrow/confidential-evidence@1"
 
 
 def sniff(head: bytes, complete: bool) -> str | None:
@@ -18,6 +22,8 @@ def sniff(head: bytes, complete: bool) -> str | None:
         return "image/jpeg"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head.startswith(AGE_HEADER):
+        return AGE
     if b"\x00" in head:
         return None
     try:
@@ -30,10 +36,12 @@ def sniff(head: bytes, complete: bool) -> str | None:
     stripped = text.lstrip()
     if complete and stripped[:1] in ("{", "["):
         try:
-            json.loads(text)
-            return "application/json"
+            doc = json.loads(text)
         except ValueError:
             pass
+        else:  # a manifest, canonical or not: its checks refuse a bad one rather than pin it
+            is_manifest = isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT
+            return MANIFEST if is_manifest else "application/json"
     if not complete and stripped[:1] in ("{", "["):
         return "application/json"  # confirmed by the caller once the document is complete
     return "text/plain" if all(c.isprintable() or c in "\r\n\t" for c in text) else None

@@ -10,10 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from backend import copies
 from backend.attestations import verify
 from backend.chain import Chain
 from backend.db import AttestationIntake, Evidence
-from backend.deps import ChainDep, DbDep, SessionsDep
+from backend.deps import ChainDep, DbDep, SessionsDep, StoreDep
 from backend.escrow import eip712
 from backend.escrow.http import Address, AttestationFieldsIn, SignatureHex, Uint256, WireModel
 from backend.escrow.structs import Attestation, AttestationFormat, SignedAttestation
@@ -96,7 +97,8 @@ class IntakeOut(BaseModel):
                 401: "the signature is not the named signer's, or its deadline has passed",
                 403: "the signer is not a live key of one of the oracles the milestone names",
                 404: "the escrow knows no such deal, or the deal no such milestone",
-                409: "the evidence document is not pinned by this service",
+                409: "the evidence document (for a manifest: also the ciphertext it names) is "
+                "not pinned by this service",
                 413: "request body too large",
                 503: UNAVAILABLE,
             }
@@ -110,6 +112,7 @@ def hand_in(
     ],
     chain: ChainDep,
     sessions: SessionsDep,
+    store: StoreDep,
     response: Response,
 ) -> IntakeOut:
     """Check a signed attestation and queue it for relaying. Checked here: the domain (this
@@ -136,6 +139,8 @@ def hand_in(
     with sessions() as db:
         if db.scalar(select(Evidence.cid).where(Evidence.sha256 == sha)) is None:
             raise HTTPException(409, f"evidence {sha} is not pinned here: POST /evidence first")
+    copies.require_ciphertext_pinned(sessions, store, sha)  # a manifest needs its ciphertext
+    with sessions() as db:
         row = AttestationIntake(
             digest=digest,
             deal_id=a.deal_id,

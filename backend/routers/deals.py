@@ -13,6 +13,7 @@ from backend.db import ChainEvent, DealRow, Evidence, MilestoneRow, VerdictRow
 from backend.deps import DbDep
 from backend.evidence.cid import raw_cid_of_sha256
 from backend.routers._common import DealId, Route, errors
+from backend.routers.evidence import EvidenceMeta
 
 router = APIRouter(prefix="/deals", tags=["deals"], route_class=Route)
 
@@ -142,3 +143,14 @@ def _verdict(v: VerdictRow, known: dict[str, str]) -> VerdictOut:
         block=v.block,
         tx_hash=v.tx_hash,
     )
+
+
+@router.get("/{deal_id}/documents", response_model=list[EvidenceMeta])
+def documents(deal_id: DealId, db: DbDep) -> list[EvidenceMeta]:
+    """The documents uploaded for the deal (`POST /evidence?deal=`), oldest first: plain
+    documents, and for confidential ones their ciphertexts and manifests (by media type). An
+    unknown deal has none."""
+    rows = db.scalars(
+        select(Evidence).where(Evidence.deal_id == deal_id).order_by(Evidence.created_at)
+    )
+    return [EvidenceMeta.of(row) for row in rows]

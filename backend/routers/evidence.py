@@ -100,6 +100,8 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
                 404: "unknown deal",
                 413: "document larger than the configured limit",
                 415: "media type (sniffed from the bytes) not allowed",
+                422: "a manifest that is not canonical or valid, or names a ciphertext not "
+                "stored here with its sha256, size and CID",
                 503: UNAVAILABLE,
             }
         ),
@@ -129,7 +131,9 @@ async def upload(
     """Upload one document as the multipart field `file`. The request is signed (see
     docs/service.md): by a party of `deal`, an oracle or the arbiter it names, or, for a
     document not linked to a deal, by any live operator key. The media type is sniffed from
-    the bytes (PDF, PNG, JPEG, WebP, JSON, plain text). The same bytes twice give the same CID
+    the bytes (PDF, PNG, JPEG, WebP, JSON, plain text; for a confidential document, its age
+    ciphertext and then its manifest, which is refused with 422 unless the ciphertext it names
+    is stored here: docs/service.md). The same bytes twice give the same CID
     and one record (200 the second time). A refused upload stores and records nothing."""
     claimed = (x_content_sha256 or "").lower().removeprefix("0x")
     if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
@@ -177,7 +181,7 @@ STRING = {"type": "string"}
 
 
 def _document_content(media_types) -> dict:
-    return {t: {"schema": {} if t == "application/json" else BINARY} for t in media_types}
+    return {t: {"schema": {} if t.endswith("json") else BINARY} for t in media_types}
 
 
 def document_media_types(openapi: dict, media_types: tuple[str, ...]) -> dict:

@@ -1,8 +1,9 @@
 // Hash routing, so the service serves one static index.html: my deals (#/), a new deal (#/new),
-// one deal (#/deal/ID). The router owns the pages; a page redraws itself or moves elsewhere only
-// through the `nav` it is given, never by calling another page.
+// one deal (#/deal/ID), the oracle's desk (#/desk). The router owns the pages; a page redraws
+// itself or moves elsewhere only through the `nav` it is given, never by calling another page.
 import { showDeal } from "./pages/deal.js";
 import { stopWatching } from "./pages/deal-watch.js";
+import { showDesk } from "./pages/desk.js";
 import { showMyDeals } from "./pages/my-deals.js";
 import { showNewDeal } from "./pages/new-deal.js";
 import { clearNotices, notify } from "./ui.js";
@@ -23,6 +24,7 @@ export function route() {
   const deal = /^\/deal\/(\d+)$/.exec(hash);
   if (deal) return showDeal(BigInt(deal[1]), nav);
   if (hash === "/new") return showNewDeal(nav);
+  if (hash === "/desk") return showDesk(nav);
   return showMyDeals(nav);
 }
 

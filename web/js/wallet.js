@@ -175,6 +175,19 @@ export async function signTyped(primaryType, domain, types, message) {
   }
 }
 
+/** personal_sign (EIP-191) of `text` in the wallet, as the service's signed requests take it. */
+export async function signText(text) {
+  requireWallet();
+  try {
+    return await state.wallet.eip1193.request({
+      method: "personal_sign",
+      params: [ethers.hexlify(ethers.toUtf8Bytes(text)), state.wallet.account],
+    });
+  } catch (error) {
+    throw explain(error);
+  }
+}
+
 function domainType(domain) {
   return [
     ["name", "string"], ["version", "string"], ["chainId", "uint256"], ["verifyingContract", "address"],

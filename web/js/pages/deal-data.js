@@ -1,5 +1,5 @@
 // One deal as its page shows it: the chain's state (deal, policy, payee, milestones, chain
-// time) with the service's index and signed proposals, and the operators' names.
+// time) with the service's index, signed proposals and documents, and the operators' names.
 import { api, chainTime } from "../chain.js";
 import { UserError, explain } from "../errors.js";
 import { me, state } from "../state.js";
@@ -16,13 +16,14 @@ export async function loadDeal(id) {
     throw new UserError(e.message.includes("UnknownDeal") ? `There is no deal #${id} on this escrow.` : e.message);
   }
   const count = Number(deal.milestoneCount);
-  const [policy, payee, now, milestones, index, proposals] = await Promise.all([
+  const [policy, payee, now, milestones, index, proposals, documents] = await Promise.all([
     state.escrow.getPolicy(id),
     state.escrow.payeeOf(id),
     chainTime(),
     Promise.all([...Array(count).keys()].map((i) => state.escrow.getMilestone(id, i))),
     api(`/deals/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
     api(`/deals/${id}/proposals`),
+    api(`/deals/${id}/documents`),
   ]);
   const ids = new Set([deal.arbiter, ...milestones.flatMap((m) => [...m.oracles])].filter((o) => o !== 0n));
   await Promise.all([...ids].filter((o) => !operatorNames.has(o)).map(async (o) => {
@@ -34,5 +35,5 @@ export async function loadDeal(id) {
   }));
   const operators = operatorNames;
   const myOperator = me() ? await state.escrow.operatorOf(me()).catch(() => 0n) : 0n;
-  return { id, deal, policy, payee, now, milestones, index, proposals, operators, myOperator };
+  return { id, deal, policy, payee, now, milestones, index, proposals, documents, operators, myOperator };
 }

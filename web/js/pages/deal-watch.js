@@ -18,6 +18,7 @@ function fingerprint(d) {
   return JSON.stringify(
     [
       d.deal, d.payee, d.milestones, d.index?.history.length, d.proposals.map((p) => [p.id, p.status]),
+      d.documents.length,
       d.milestones.map((m) => d.now < m.dueAt), // deadlines passing change what can be done
     ],
     (_, v) => (typeof v === "bigint" ? v.toString() : v),

@@ -2,14 +2,15 @@
 // verdicts (evidence checked in the browser against the hash anchored on chain), and what the
 // connected account can do with it now.
 import { act, actionable, button } from "../actions.js";
-import { dealStatus, escrowEvents, ethers, milestoneStatus } from "../chain.js";
+import { dealStatus, escrowEvents, milestoneStatus } from "../chain.js";
 import { amount, operatorName } from "../describe.js";
 import { UserError } from "../errors.js";
-import { formatTime, parseAmount, relative } from "../format.js";
+import { formatTime, parseAmount, relative, sameAddress } from "../format.js";
 import { disputedAmount, milestoneActions } from "../rules.js";
 import { me, state } from "../state.js";
 import { addressTag, h, replace } from "../ui.js";
 import { send } from "../wallet.js";
+import { addDocumentForm, checkDocument, documentList } from "./documents.js";
 
 // What a milestone's dueAt is, in each status that has a deadline.
 const STAGE = {
@@ -37,8 +38,18 @@ export function milestoneCard(d, m, index, refresh) {
     payoutLine(d, index),
     h("p.oracles", `Oracles ${oracles.map((o) => operatorName(d, o)).join(", ")}; ${m.attestations} of ${m.quorum} needed attested`, m.rejections ? `, ${m.rejections} found it not met` : ""),
     row?.verdicts.length ? h("ul.verdicts", row.verdicts.map((v) => verdictItem(d, v, index))) : null,
+    documentList(d, index),
+    readsDocuments(d) ? addDocumentForm(d, index, refresh) : null,
     actionsBox(d, m, index, status, refresh),
   );
+}
+
+// Who may add a document to a milestone: the service takes uploads from the deal's parties
+// and from live keys of the operators it names (an oracle of any milestone, the arbiter).
+function readsDocuments(d) {
+  if (!me()) return false;
+  const named = new Set(d.milestones.flatMap((m) => [...m.oracles]));
+  return !!d.role || sameAddress(me(), d.payee) || d.myOperator === d.deal.arbiter || (d.myOperator !== 0n && named.has(d.myOperator));
 }
 
 function actionsBox(d, m, index, status, refresh) {
@@ -133,18 +144,11 @@ function verdictItem(d, v, index) {
   );
 }
 
-/** Fetches the document through the service and hashes it here, then compares with the
- * evidence hash in the verdict's own event on chain (read from its transaction's receipt),
- * so neither the service nor IPFS has to be trusted. */
+/** Checks the document against the evidence hash in the verdict's own event on chain (read
+ * from its transaction's receipt), so neither the service nor IPFS has to be trusted; a
+ * confidential one is decrypted and hashed here (documents.js). */
 async function verifyEvidence(d, v, index, target) {
-  const anchored = await anchoredHash(d, v, index);
-  const response = await fetch(v.evidence_url);
-  if (!response.ok) throw new UserError(`The evidence could not be fetched (${response.status}).`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const digest = ethers.sha256(bytes);
-  const ok = digest === anchored;
-  replace(target, ok ? "✓ matches the hash anchored on chain" : `✗ does not match the hash anchored on chain (got ${digest.slice(0, 18)}…)`);
-  target.className = `check ${ok ? "ok" : "bad"}`;
+  await checkDocument(d, v.evidence_url, await anchoredHash(d, v, index), target);
 }
 
 async function anchoredHash(d, v, index) {

@@ -1,5 +1,6 @@
 // #/ : the deals where the connected account is the buyer or the supplier, its open offers
-// (to accept and fund, or to withdraw), payouts waiting for it, and any deal opened by number.
+// (to accept and fund, or to withdraw), payouts waiting for it, any deal opened by number, and
+// its encryption key (published or not).
 import { act, actionable, button } from "../actions.js";
 import { api, createdDeal, ethers } from "../chain.js";
 import { amount, describeOracles, describePolicy } from "../describe.js";
@@ -9,6 +10,7 @@ import { approveIfShort, requireBalance, signPermit } from "../funding.js";
 import { me, state } from "../state.js";
 import { addressTag, h, replace } from "../ui.js";
 import { send, walletProblem } from "../wallet.js";
+import { keyCard } from "./key-card.js";
 
 /** `nav`: {current, refresh, navigate} from the router. */
 export async function showMyDeals(nav) {
@@ -23,7 +25,7 @@ export async function showMyDeals(nav) {
     view.append(h("p.muted", walletProblem()), open);
     return;
   }
-  view.append(h("p", h("a.button.primary#new-deal-link", { href: "#/new" }, "New deal")), open);
+  view.append(h("p", h("a.button.primary#new-deal-link", { href: "#/new" }, "New deal")), open, keyCard(nav.refresh));
   let deals, offers, owed;
   try {
     [deals, offers, owed] = await Promise.all([

@@ -1,0 +1,221 @@
+"""A client of the service's confidential evidence routes (docs/service.md): publish a key,
+find a deal's readers (every binding verified here, not trusted to the service), encrypt and
+upload a document with its manifest and readers, fetch and decrypt one checked against the
+chain. The oracle CLI, the demo and the tests use it; `http` is any httpx.Client on the
+service (FastAPI's TestClient included)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from backend import auth
+from backend.confidential import envelope
+from backend.confidential.binding import ContractCheck, sign_binding_with_key, verify_binding
+from backend.confidential.errors import BindingError, ConfidentialError, ManifestError
+from backend.confidential.identity import Identity
+from backend.confidential.manifest import Manifest, parse_manifest
+from backend.evidence.cid import raw_cid_of_sha256
+
+
+class ServiceError(ConfidentialError):
+    """The service refused a request; the message is its status and reason."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    account: str
+    roles: tuple[str, ...]
+    recipient: str | None  # from a binding verified here; None: no (valid) binding
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the uploads: a local key, on a chain and escrow."""
+
+    private_key: str | bytes
+    chain_id: int
+    escrow: str
+
+
+def publish_key(http: httpx.Client, signer: Signer, identity: Identity, issued_at=None) -> dict:
+    """Signs the binding of `identity`'s recipient with the key and hands it to POST /keys."""
+    binding = sign_binding_with_key(
+        signer.private_key,
+        signer.chain_id,
+        identity.recipient,
+        identity.generation,
+        int(time.time()) if issued_at is None else issued_at,
+    )
+    return _json(http.post("/keys", json=binding.to_json()), (200, 201))
+
+
+def deal_readers(
+    http: httpx.Client, deal_id: int, chain_id: int, contract_check: ContractCheck | None = None
+) -> list[Reader]:
+    """The deal's readers; each binding verified here (a wrong one counts as none)."""
+    answer = _json(http.get(f"/deals/{deal_id}/readers"), (200,))
+    readers = []
+    for entry in answer["readers"]:
+        recipient = None
+        if entry["binding"] is not None:
+            try:
+                binding = verify_binding(entry["binding"], chain_id, contract_check)
+                if binding.account == entry["account"]:
+                    recipient = binding.recipient
+            except BindingError:
+                recipient = None
+        readers.append(Reader(entry["account"], tuple(entry["roles"]), recipient))
+    return readers
+
+
+def upload_confidential(
+    http: httpx.Client,
+    signer: Signer,
+    document: Path,
+    readers: list[Reader],
+    deal_id: int,
+    milestone: int | None = None,
+) -> tuple[Manifest, dict]:
+    """Encrypts `document` (streamed) to the readers that have a recipient, uploads the
+    ciphertext, then the manifest, then the copy's readers. Returns the manifest (its
+    `evidence_hash()` is what to attest) and the copy record."""
+    keyed = [r for r in readers if r.recipient]
+    if not keyed:
+        raise ConfidentialError("none of the deal's readers has published a key")
+    with tempfile.TemporaryDirectory(prefix="upload-") as work:
+        cipher_path = Path(work) / "ciphertext.age"
+        sealed = envelope.encrypt_file(
+            document, cipher_path, [r.recipient for r in keyed if r.recipient]
+        )
+        with open(cipher_path, "rb") as cipher:
+            stored = upload_file(
+                http, signer, cipher, sealed.ciphertext_sha256.hex(), deal_id, milestone
+            )
+    manifest = sealed.manifest()
+    if stored["cid"] != manifest.ciphertext_cid:
+        raise ServiceError(
+            f"the service stored the ciphertext as {stored['cid']}, not {manifest.ciphertext_cid}"
+        )
+    data = manifest.to_bytes()
+    upload_file(http, signer, data, hashlib.sha256(data).hexdigest(), deal_id, milestone)
+    copy = record_copy(http, signer, manifest.cid(), manifest.ciphertext_cid, keyed, deal_id)
+    return manifest, copy
+
+
+def upload_file(http, signer: Signer, content, sha256: str, deal_id, milestone=None) -> dict:
+    headers = auth.upload_headers(
+        signer.private_key, sha256, deal_id, signer.chain_id, signer.escrow
+    )
+    params = {k: v for k, v in (("deal", deal_id), ("milestone", milestone)) if v is not None}
+    answer = http.post(
+        "/evidence",
+        params=params,
+        headers=headers,
+        files={"file": ("document", content, "application/octet-stream")},
+    )
+    return _json(answer, (200, 201))
+
+
+def record_copy(
+    http: httpx.Client,
+    signer: Signer,
+    manifest_cid: str,
+    ciphertext_cid: str,
+    readers: list[Reader],
+    deal_id: int | None,
+) -> dict:
+    body = json.dumps(
+        {
+            "ciphertext": ciphertext_cid,
+            "readers": [{"account": r.account, "recipient": r.recipient} for r in readers],
+        }
+    ).encode()
+    sha256 = hashlib.sha256(body).hexdigest()
+    header = auth.sign_request(
+        signer.private_key,
+        action=f"POST /evidence/{manifest_cid}/copies",
+        content_sha256=sha256,
+        deal_id=deal_id,
+        chain_id=signer.chain_id,
+        escrow=signer.escrow,
+        nonce=secrets.token_hex(16),
+        expires=int(time.time()) + 300,
+    )
+    headers = {auth.HEADER: header, "X-Content-Sha256": sha256, "Content-Type": "application/json"}
+    return _json(
+        http.post(f"/evidence/{manifest_cid}/copies", content=body, headers=headers), (200, 201)
+    )
+
+
+def fetch_confidential(
+    http: httpx.Client, evidence_hash: bytes, identity: Identity, out_path: Path
+) -> tuple[Manifest, envelope.Opened]:
+    """From the chain's `evidenceHash`: the manifest (checked against it), the copy encrypted
+    to `identity`'s account, its ciphertext (checked against the copy's record), decrypted
+    into `out_path` only if the plaintext is the attested one."""
+    manifest_cid = raw_cid_of_sha256(evidence_hash)
+    manifest = parse_manifest(_bytes(http, manifest_cid), evidence_hash)
+    answer = http.get(f"/evidence/{manifest_cid}/copies", params={"reader": identity.account})
+    copies = _json(answer, (200,))
+    if not copies:
+        raise ConfidentialError(
+            f"no copy of this document is encrypted to {identity.account}: ask a reader to make one"
+        )
+    copy = copies[-1]  # the newest: made for the keys live then
+    with tempfile.TemporaryFile() as cipher:
+        sha256, size = _download(http, copy["ciphertext"]["cid"], cipher)
+        if copy["anchored"]:  # the very ciphertext the chain's manifest names
+            manifest.check_ciphertext(sha256, size)
+        cipher.seek(0)
+        opened = envelope.decrypt_to_file(cipher, out_path, [identity], expected=manifest)
+    return manifest, opened
+
+
+def _download(http: httpx.Client, cid: str, dst) -> tuple[bytes, int]:
+    """Streams the object into `dst`; its sha256 and size, checked against the service's."""
+    digest, size = hashlib.sha256(), 0
+    with http.stream("GET", f"/evidence/{cid}") as answer:
+        if answer.status_code != 200:
+            answer.read()
+            raise ServiceError(f"GET /evidence/{cid}: {answer.status_code} {_detail(answer)}")
+        for chunk in answer.iter_bytes():
+            digest.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+        if digest.hexdigest() != answer.headers.get("x-content-sha256"):
+            raise ManifestError(f"{cid}: the bytes served do not match their sha256")
+    return digest.digest(), size
+
+
+def _bytes(http: httpx.Client, cid: str) -> bytes:
+    answer = http.get(f"/evidence/{cid}")
+    if answer.status_code != 200:
+        raise ServiceError(f"GET /evidence/{cid}: {answer.status_code} {_detail(answer)}")
+    data = answer.content
+    if hashlib.sha256(data).hexdigest() != answer.headers.get("x-content-sha256"):
+        raise ManifestError(f"{cid}: the bytes served do not match their sha256")
+    return data
+
+
+def _json(answer: httpx.Response, ok: tuple[int, ...]):
+    if answer.status_code not in ok:
+        request = answer.request
+        raise ServiceError(
+            f"{request.method} {request.url.path}: {answer.status_code} {_detail(answer)}"
+        )
+    return answer.json()
+
+
+def _detail(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("detail"))
+    except ValueError:
+        return answer.text[:200]

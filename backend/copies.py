@@ -1,0 +1,210 @@
+"""The service's side of confidential evidence (docs/confidential.md, docs/service.md): a
+manifest is stored only when the ciphertext it names is; each ciphertext of a manifest's
+document is a copy, recorded with the readers its uploader says it was encrypted to; an
+attestation of a manifest needs that ciphertext pinned. The service never decrypts."""
+
+from __future__ import annotations
+
+from eth_utils import to_checksum_address
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend import auth
+from backend.confidential.errors import ConfidentialError, ManifestError
+from backend.confidential.identity import parse_recipient
+from backend.confidential.manifest import Manifest, parse_manifest
+from backend.db import CopyReader, Evidence, EvidenceCopy
+from backend.evidence.mediatype import AGE, MANIFEST
+from backend.evidence.store import EvidenceStore, NotFound
+
+
+def check_manifest(sessions: sessionmaker[Session], data: bytes) -> Manifest:
+    """The manifest in `data`, refused (422) unless it is canonical and valid and the
+    ciphertext it names is stored here with that CID, sha256 and size."""
+    try:
+        manifest = parse_manifest(data)
+    except ManifestError as exc:
+        raise HTTPException(422, f"not a valid manifest: {exc}") from exc
+    with sessions() as db:
+        cipher = db.get(Evidence, manifest.ciphertext_cid)
+    if cipher is None or cipher.media_type != AGE:
+        raise HTTPException(
+            422,
+            f"the manifest names ciphertext {manifest.ciphertext_cid}, which is not stored "
+            "here: upload the ciphertext first",
+        )
+    try:
+        manifest.check_ciphertext(bytes.fromhex(cipher.sha256), cipher.size)
+    except ManifestError as exc:
+        raise HTTPException(422, f"the manifest does not describe its ciphertext: {exc}") from exc
+    return manifest
+
+
+def stored_manifest(store: EvidenceStore, row: Evidence) -> Manifest | None:
+    """The manifest a stored record holds, or None when the record is no manifest."""
+    if row.media_type != MANIFEST:
+        return None
+    return parse_manifest(b"".join(store.cat(row.cid)))  # checked when it was stored
+
+
+def require_ciphertext_pinned(
+    sessions: sessionmaker[Session], store: EvidenceStore, sha256: str
+) -> None:
+    """For the attestation intake: when `sha256` is a stored manifest's, the ciphertext it
+    names must be stored and pinned here too (409 otherwise)."""
+    with sessions() as db:
+        row = db.scalar(select(Evidence).where(Evidence.sha256 == sha256))
+    if row is None:
+        return
+    manifest = stored_manifest(store, row)
+    if manifest is None:
+        return
+    with sessions() as db:
+        recorded = db.get(Evidence, manifest.ciphertext_cid) is not None
+    if not (recorded and store.has(manifest.ciphertext_cid)):
+        raise HTTPException(
+            409,
+            f"the manifest names ciphertext {manifest.ciphertext_cid}, which is not pinned here",
+        )
+
+
+# ---------------------------------------------------------------- copies
+
+
+class ReaderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    recipient: str = Field(pattern=r"^age1[02-9ac-hj-np-z]{58}$", description="age X25519")
+
+
+class CopyIn(BaseModel):
+    """The body of POST /evidence/{cid}/copies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ciphertext: str = Field(description="the CID of the copy's age file, stored here")
+    readers: list[ReaderIn] = Field(min_length=1, max_length=64)
+
+    def checked_readers(self) -> list[tuple[str, str]]:
+        """(checksummed account, recipient) per reader; 400 for a recipient that is no age
+        X25519 recipient or an account named twice."""
+        readers: list[tuple[str, str]] = []
+        for reader in self.readers:
+            try:
+                parse_recipient(reader.recipient)
+            except ConfidentialError as exc:
+                raise HTTPException(400, f"reader {reader.account}: {exc}") from exc
+            readers.append((to_checksum_address(reader.account), reader.recipient))
+        if len({a for a, _ in readers}) != len(readers):
+            raise HTTPException(400, "a reader is named twice")
+        return readers
+
+
+class Sizes(BaseModel):
+    sha256: str
+    size: int
+
+
+class CiphertextOut(Sizes):
+    cid: str
+
+
+class CopyOut(BaseModel):
+    id: int
+    manifest: str
+    ciphertext: CiphertextOut
+    plaintext: Sizes
+    anchored: bool
+    readers: list[ReaderIn]
+    uploader: str
+    created_at: str
+
+
+def copy_out(db: Session, store_manifest: Manifest, copy: EvidenceCopy) -> CopyOut:
+    cipher = db.get(Evidence, copy.ciphertext_cid)
+    assert cipher is not None  # a copy is recorded only for a stored ciphertext
+    readers = db.scalars(
+        select(CopyReader).where(CopyReader.copy_id == copy.id).order_by(CopyReader.id)
+    )
+    return CopyOut(
+        id=copy.id,
+        manifest=copy.manifest_cid,
+        ciphertext=CiphertextOut(cid=cipher.cid, sha256=cipher.sha256, size=cipher.size),
+        plaintext=Sizes(
+            sha256=store_manifest.plaintext_sha256.hex(), size=store_manifest.plaintext_size
+        ),
+        anchored=copy.ciphertext_cid == store_manifest.ciphertext_cid,
+        readers=[ReaderIn(account=r.account, recipient=r.recipient) for r in readers],
+        uploader=copy.uploader,
+        created_at=copy.created_at.isoformat().replace("+00:00", "Z"),
+    )
+
+
+def record_copy(
+    sessions: sessionmaker[Session],
+    manifest_cid: str,
+    ciphertext_cid: str,
+    readers: list[tuple[str, str]],
+    signed: auth.Signed,
+) -> tuple[EvidenceCopy, bool]:
+    """Spends the nonce and writes the copy and its readers in one transaction; the same copy
+    again is (its record, False); other readers for a recorded ciphertext are 409."""
+    with sessions() as db:
+        cipher = db.get(Evidence, ciphertext_cid)
+        if cipher is None:
+            raise HTTPException(404, f"no ciphertext with CID {ciphertext_cid}: upload it first")
+        if cipher.media_type != AGE:
+            raise HTTPException(400, f"{ciphertext_cid} is not an age ciphertext")
+        existing = db.scalar(
+            select(EvidenceCopy).where(EvidenceCopy.ciphertext_cid == ciphertext_cid)
+        )
+        if existing is not None:
+            if existing.manifest_cid == manifest_cid and _readers(db, existing) == readers:
+                auth.spend(db, signed)
+                db.commit()
+                return existing, False
+            raise HTTPException(409, f"a copy of ciphertext {ciphertext_cid} is recorded already")
+        auth.spend(db, signed)
+        copy = EvidenceCopy(
+            manifest_cid=manifest_cid, ciphertext_cid=ciphertext_cid, uploader=signed.address
+        )
+        db.add(copy)
+        db.flush()
+        db.add_all(CopyReader(copy_id=copy.id, account=a, recipient=r) for a, r in readers)
+        try:
+            db.commit()
+        except IntegrityError as exc:  # the same ciphertext, recorded at the same moment
+            db.rollback()
+            raise HTTPException(409, f"a copy of {ciphertext_cid} is recorded already") from exc
+        return copy, True
+
+
+def _readers(db: Session, copy: EvidenceCopy) -> list[tuple[str, str]]:
+    rows = db.scalars(
+        select(CopyReader).where(CopyReader.copy_id == copy.id).order_by(CopyReader.id)
+    )
+    return [(r.account, r.recipient) for r in rows]
+
+
+def copies_of(db: Session, manifest_cid: str, reader: str | None) -> list[EvidenceCopy]:
+    query = select(EvidenceCopy).where(EvidenceCopy.manifest_cid == manifest_cid)
+    if reader is not None:
+        query = query.join(CopyReader, CopyReader.copy_id == EvidenceCopy.id).where(
+            CopyReader.account == reader
+        )
+    return list(db.scalars(query.order_by(EvidenceCopy.id)))
+
+
+def load_manifest(store: EvidenceStore, row: Evidence, cid: str) -> Manifest:
+    """The manifest the record `row` of `cid` holds: 404 when it holds none."""
+    try:
+        manifest = stored_manifest(store, row)
+    except NotFound:
+        manifest = None
+    if manifest is None:
+        raise HTTPException(404, f"no manifest with CID {cid}")
+    return manifest

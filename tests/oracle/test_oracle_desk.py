@@ -1,0 +1,171 @@
+"""escrow-oracle's desk (keys publish, inbox, upload, fetch), run as a real process against a
+real service (its own uvicorn process, indexing), a real IPFS node and the test chain."""
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import brownie
+import httpx
+import pytest
+from eth_account import Account
+from helpers import USD, fund_fully, give_ether, milestones
+
+from backend.confidential import client as conf
+from backend.confidential import envelope
+from backend.confidential.identity import derive_identity_from_key
+from backend.evidence.cid import raw_cid_of_sha256
+from backend.settings import Settings
+from scripts.service_process import LiveService
+
+PASSWORD = "correct horse battery staple"
+INVOICE = b"%PDF-1.7\ncommercial invoice 2026-117: 2,000 controllers at 41.20 USD\n%%EOF\n"
+REPORT = b"%PDF-1.7\npre-shipment inspection: AQL 1.0 passed, 3 minor defects\n%%EOF\n"
+
+
+@pytest.fixture
+def service(tmp_path, escrow, ipfs_node):
+    settings = Settings(
+        rpc_url=brownie.web3.provider.endpoint_uri,
+        escrow_address=escrow.address,
+        data_dir=tmp_path / "var",
+        ipfs_api_url=ipfs_node,
+        run_indexer=True,
+        indexer_confirmations=0,
+        indexer_interval_seconds=0.3,
+    )
+    live = LiveService(settings, tmp_path / "service.log")
+    yield live.url
+    live.stop()
+
+
+@pytest.fixture
+def keystores(tmp_path, buyer, supplier, inspector, stranger):
+    paths = {}
+    for name, account in (("buyer", buyer), ("supplier", supplier), ("inspector", inspector),
+                          ("stranger", stranger)):  # fmt: skip
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(Account.encrypt(account.private_key, PASSWORD)))
+    return paths
+
+
+def desk(command, service, keystore, *args):
+    env = {"ESCROW_KEYSTORE_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run(
+        [sys.executable, "-m", "backend.oracle_cli", *command.split(), "--service", service,
+         "--keystore", keystore, *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def _evidence_hash(output: str) -> str:
+    return re.search(r"evidenceHash (0x[0-9a-f]{64})", output).group(1)
+
+
+def _indexed(service, deal_id):
+    for _ in range(100):
+        if httpx.get(f"{service}/deals/{deal_id}").status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"deal {deal_id} was not indexed")
+
+
+def test_an_oracle_works_a_milestone_with_encrypted_documents(
+    service, keystores, escrow, stable, buyer, inspector, ops, create_deal, tmp_path
+):
+    for name in ("buyer", "supplier", "inspector"):
+        done = desk("keys publish", service, keystores[name])
+        assert done.returncode == 0, done.stderr
+        assert "published age1" in done.stdout
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)]))
+    fund_fully(escrow, stable, buyer, deal.id)
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(INVOICE)
+    up = desk("upload", service, keystores["supplier"], "--deal", deal.id, "--milestone", 0,
+              invoice)  # fmt: skip
+    assert up.returncode == 0, up.stderr
+    assert "encrypted to 3 reader(s)" in up.stdout
+    assert "has published no valid key" in up.stderr  # the arbiter's key
+    invoice_hash = _evidence_hash(up.stdout)
+    _indexed(service, deal.id)
+
+    inbox = desk("inbox", service, keystores["inspector"])
+    assert inbox.returncode == 0, inbox.stderr
+    line = f"deal {deal.id} milestone 0: amount {100 * USD} (token base units)"
+    assert line in inbox.stdout
+    assert deal.terms[0].requirements_hash.hex().removeprefix("0x") in inbox.stdout
+    assert f"confidential, evidenceHash {invoice_hash}" in inbox.stdout
+
+    read = tmp_path / "read.pdf"
+    fetched = desk("fetch", service, keystores["inspector"], "--deal", deal.id,
+                   "--evidence-hash", invoice_hash, "--out", read)  # fmt: skip
+    assert fetched.returncode == 0, fetched.stderr
+    assert read.read_bytes() == INVOICE
+    assert "not attested on chain yet" in fetched.stdout
+
+    report = tmp_path / "report.pdf"
+    report.write_bytes(REPORT)
+    up = desk("upload", service, keystores["inspector"], "--deal", deal.id, report)
+    report_hash = _evidence_hash(up.stdout)
+    give_ether(inspector)
+    signed = subprocess.run(
+        [sys.executable, "-m", "backend.oracle_cli", "sign", "--keystore", keystores["inspector"],
+         "--escrow", escrow.address, "--rpc", brownie.web3.provider.endpoint_uri,
+         "--deal", str(deal.id), "--milestone", "0", "--met", "--evidence-hash", report_hash,
+         "--submit"], capture_output=True, text=True, timeout=120,
+        env={"ESCROW_KEYSTORE_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin",
+             "HOME": str(Path.home())},
+    )  # fmt: skip
+    assert signed.returncode == 0, signed.stdout + signed.stderr
+    mine = tmp_path / "buyer-copy.pdf"
+    fetched = desk("fetch", service, keystores["buyer"], "--deal", deal.id,
+                   "--evidence-hash", report_hash, "--out", mine)  # fmt: skip
+    assert fetched.returncode == 0, fetched.stderr
+    assert mine.read_bytes() == REPORT
+    assert f"on chain: milestone 0 of deal {deal.id} met by operator {ops.inspector}" in (
+        fetched.stdout
+    )
+    inbox = desk("inbox", service, keystores["inspector"])
+    assert f"deal {deal.id} milestone 0" not in inbox.stdout  # its verdict is in
+
+
+def test_a_reader_without_a_copy_or_with_the_wrong_key_gets_a_clear_error_and_no_file(
+    service, keystores, escrow, supplier, stranger, ops, create_deal, tmp_path
+):
+    for name in ("buyer", "supplier"):
+        assert desk("keys publish", service, keystores[name]).returncode == 0
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)]))
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(INVOICE)
+    up = desk("upload", service, keystores["supplier"], "--deal", deal.id, invoice)
+    evidence_hash = _evidence_hash(up.stdout)
+    out = tmp_path / "out.pdf"
+    refused = desk("fetch", service, keystores["stranger"], "--deal", deal.id,
+                   "--evidence-hash", evidence_hash, "--out", out)  # fmt: skip
+    assert refused.returncode == 1
+    assert "no copy of this document is encrypted to" in refused.stderr and not out.exists()
+    # a copy that says it is the stranger's, encrypted to someone else: the key opens nothing
+    http = httpx.Client(base_url=service)
+    manifest_cid = raw_cid_of_sha256(bytes.fromhex(evidence_hash[2:]))
+    signer = conf.Signer(supplier.private_key, brownie.chain.id, escrow.address)
+    other = derive_identity_from_key(supplier.private_key)
+    sealed_other = tmp_path / "other.age"
+    resealed = envelope.encrypt_file(invoice, sealed_other, [other.recipient])
+    conf.upload_file(http, signer, sealed_other.read_bytes(),
+                     resealed.ciphertext_sha256.hex(), deal.id)  # fmt: skip
+    lie = conf.Reader(stranger.address, ("stranger",), other.recipient)
+    conf.record_copy(http, signer, manifest_cid, resealed.ciphertext_cid, [lie], deal.id)
+    refused = desk("fetch", service, keystores["stranger"], "--deal", deal.id,
+                   "--evidence-hash", evidence_hash, "--out", out)  # fmt: skip
+    assert refused.returncode == 1
+    assert "error: " in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists()
+
+
+def test_inbox_of_a_key_of_no_operator_is_a_clear_error(service, keystores):
+    done = desk("inbox", service, keystores["stranger"])
+    assert done.returncode == 2
+    assert "is not a live key of any operator" in done.stderr
