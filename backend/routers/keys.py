@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Body, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,16 +31,38 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+def _json_integer(value: object, high: int) -> int:
+    """An integer from 0 to `high` as JSON Schema reads one: `7` and `7.0` alike (a float
+    with a fraction, a boolean or a string is refused)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ValueError(f"an integer from 0 to {high}")
+    return value
+
+
+ChainId = Annotated[
+    int,
+    PlainValidator(lambda v: _json_integer(v, MAX_SAFE_INTEGER)),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INTEGER}),
+]
+Generation = Annotated[
+    int,
+    PlainValidator(lambda v: _json_integer(v, UINT32_MAX)),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": UINT32_MAX}),
+]
+
+
 class BindingDomainIn(_Strict):
     name: str
     version: str
-    chainId: int = Field(ge=0, le=MAX_SAFE_INTEGER)
+    chainId: ChainId
 
 
 class BindingMessageIn(_Strict):
     account: str
     recipient: str
-    generation: int = Field(ge=0, le=UINT32_MAX)
+    generation: Generation
     issuedAt: str = Field(pattern=r"^(0|[1-9][0-9]{0,19})$", description="a uint64, decimal")
 
 
