@@ -59,7 +59,10 @@ def require_ciphertext_pinned(
         row = db.scalar(select(Evidence).where(Evidence.sha256 == sha256))
     if row is None:
         return
-    manifest = stored_manifest(store, row)
+    try:
+        manifest = stored_manifest(store, row)
+    except NotFound as exc:
+        raise HTTPException(409, f"the manifest {row.cid} is recorded but not pinned here") from exc
     if manifest is None:
         return
     with sessions() as db:

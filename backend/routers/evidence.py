@@ -91,6 +91,20 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
             "description": "the same document was already stored: its existing record",
             "headers": SERVER_TIMING,
         },
+        422: {
+            "description": "a parameter out of its type; or a manifest that is not canonical "
+            "or valid, or names a ciphertext not stored here with its sha256, size and CID",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                            {"$ref": "#/components/schemas/ErrorOut"},
+                        ]
+                    }
+                }
+            },
+        },
         **errors(
             {
                 400: "X-Content-Sha256 missing or malformed, the content does not match it, "
@@ -100,8 +114,6 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
                 404: "unknown deal",
                 413: "document larger than the configured limit",
                 415: "media type (sniffed from the bytes) not allowed",
-                422: "a manifest that is not canonical or valid, or names a ciphertext not "
-                "stored here with its sha256, size and CID",
                 503: UNAVAILABLE,
             }
         ),

@@ -5,12 +5,12 @@ as the signed documents they came in, so a client verifies them itself."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Body, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,51 +19,32 @@ from backend.confidential.binding import Binding, verify_binding
 from backend.confidential.errors import BindingError
 from backend.db import KeyBinding
 from backend.deps import ChainDep, DbDep, SessionsDep
+from backend.escrow.http import Uint32, Uint256, uint
 from backend.routers._common import UNAVAILABLE, DealId, Route, errors
 
 router = APIRouter(tags=["confidential"], route_class=Route)
 
-UINT32_MAX = (1 << 32) - 1
-MAX_SAFE_INTEGER = (1 << 53) - 1
+if TYPE_CHECKING:
+    Uint64 = int
+else:
+    Uint64 = uint(64)  # a JSON integer up to 2^53 - 1 or a decimal string, as every uint here
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-def _json_integer(value: object, high: int) -> int:
-    """An integer from 0 to `high` as JSON Schema reads one: `7` and `7.0` alike (a float
-    with a fraction, a boolean or a string is refused)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise ValueError(f"an integer from 0 to {high}")
-    return value
-
-
-ChainId = Annotated[
-    int,
-    PlainValidator(lambda v: _json_integer(v, MAX_SAFE_INTEGER)),
-    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INTEGER}),
-]
-Generation = Annotated[
-    int,
-    PlainValidator(lambda v: _json_integer(v, UINT32_MAX)),
-    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": UINT32_MAX}),
-]
+    model_config = ConfigDict(extra="forbid")
 
 
 class BindingDomainIn(_Strict):
     name: str
     version: str
-    chainId: ChainId
+    chainId: Uint256
 
 
 class BindingMessageIn(_Strict):
     account: str
     recipient: str
-    generation: Generation
-    issuedAt: str = Field(pattern=r"^(0|[1-9][0-9]{0,19})$", description="a uint64, decimal")
+    generation: Uint32
+    issuedAt: Uint64  # kept as a decimal string, as the format writes it
 
 
 class BindingIn(_Strict):
@@ -128,6 +109,7 @@ async def publish(
     it, EIP-1271). The newest `issuedAt` replaces older bindings; an older or equally old one
     is refused, so a replayed binding cannot roll a key back. A refusal keeps nothing."""
     doc = document.model_dump()
+    doc["binding"]["issuedAt"] = str(doc["binding"]["issuedAt"])
     binding = await run_in_threadpool(_verify, chain, doc)
     row, created = await run_in_threadpool(_keep, sessions, binding, doc)
     if not created:

@@ -78,7 +78,7 @@ def test_a_bad_binding_is_refused_and_nothing_kept(client, buyer, supplier, case
     elif case == "other chain":
         doc = _binding(buyer, chain_id=1)
     else:
-        doc["binding"]["generation"] = "0"
+        doc["binding"]["generation"] = True  # a boolean is never a number
     r = client.post("/keys", json=doc)
     expected = {"malformed": 422, "other chain": 400}.get(case, 400)
     assert r.status_code == expected, r.text
