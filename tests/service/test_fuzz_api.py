@@ -154,6 +154,6 @@ def test_every_route_answers_as_the_openapi_document_says(live_service, tmp_path
         f"{operations['total']} operations, {cases['with_failures']} with failures, "
         f"{cases['errored']} errored; the hooks signed {signer.signed}"
     )
-    assert operations["tested"] == operations["total"] == 20  # every route of the service (6 of confidential evidence)
+    assert operations["tested"] == operations["total"] == 20  # every route (6 confidential)
     assert cases["with_failures"] == cases["errored"] == 0
     assert signer.signed["upload"] > 0 and signer.signed["attestation"] > 0
