@@ -4,6 +4,7 @@ scripts/deals.py), re-exported here for the tests. Fixtures live in conftest.py.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,19 @@ def new_account():
     development chain runs with a zero base fee and brownie sends at gas price 0 (and
     module_isolation resets the chain, ether included, at every module)."""
     return accounts.add()
+
+
+# A test keystore's scrypt work factor: 2**10 instead of eth-account's 2**18, which costs a
+# second of CPU and 256 MiB at every decryption, that is at every run of a CLI under test. The
+# file is a standard keystore all the same (v3, scrypt), read by the same code as a real one.
+TEST_KEYSTORE_SCRYPT_N = 2**10
+
+
+def keystore_json(private_key, password: str) -> str:
+    """`private_key` as an encrypted keystore file's text, cheap to decrypt."""
+    from eth_account import Account
+
+    return json.dumps(Account.encrypt(private_key, password, iterations=TEST_KEYSTORE_SCRYPT_N))
 
 
 def give_ether(account, amount: str = "1 ether") -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from brownie import TestStablecoin
 from eth_account import Account
+from helpers import keystore_json
 from web3 import Web3
 
 from backend.chain import load_abi
@@ -160,7 +161,7 @@ def live(tmp_path_factory, build_deployments):
 
         key = Account.create()
         keystore = root / "key.json"
-        keystore.write_text(json.dumps(Account.encrypt(key.key, PASSWORD)))
+        keystore.write_text(keystore_json(key.key, PASSWORD))
         imported = chain.run(
             BROWNIE, "accounts", "import", ACCOUNT, str(keystore), stdin=PASSWORD + "\n"
         )

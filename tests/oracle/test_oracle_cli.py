@@ -8,8 +8,7 @@ from pathlib import Path
 
 import brownie
 import pytest
-from eth_account import Account
-from helpers import USD, give_ether
+from helpers import USD, give_ether, keystore_json
 
 from backend.terms import MilestoneStatus
 
@@ -21,7 +20,7 @@ def keystore(tmp_path, inspector):
     """The inspector's key as an encrypted keystore file, as an operator would hold it."""
     give_ether(inspector)
     path = tmp_path / "inspector.json"
-    path.write_text(json.dumps(Account.encrypt(inspector.private_key, PASSWORD)))
+    path.write_text(keystore_json(inspector.private_key, PASSWORD))
     return path
 
 
@@ -95,7 +94,7 @@ def test_relayer_submits_someone_elses_attestation(
     sign(escrow, keystore, evidence, active_deal.id, 0, "--rpc", rpc(), "--met", "--out", out)
     give_ether(stranger)
     relayer = tmp_path / "relayer.json"
-    relayer.write_text(json.dumps(Account.encrypt(stranger.private_key, PASSWORD)))
+    relayer.write_text(keystore_json(stranger.private_key, PASSWORD))
     done = oracle("submit", out, "--rpc", rpc(), "--keystore", relayer)
     assert done.returncode == 0, done.stdout + done.stderr
     assert stable.balanceOf(supplier) == 100 * USD

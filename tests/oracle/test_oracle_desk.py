@@ -1,7 +1,6 @@
 """escrow-oracle's desk (keys publish, inbox, upload, fetch), run as a real process against a
 real service (its own uvicorn process, indexing), a real IPFS node and the test chain."""
 
-import json
 import re
 import subprocess
 import sys
@@ -11,8 +10,7 @@ from pathlib import Path
 import brownie
 import httpx
 import pytest
-from eth_account import Account
-from helpers import USD, fund_fully, give_ether, milestones
+from helpers import USD, fund_fully, give_ether, keystore_json, milestones
 
 from backend.confidential import client as conf
 from backend.confidential import envelope
@@ -48,7 +46,7 @@ def keystores(tmp_path, buyer, supplier, inspector, stranger):
     for name, account in (("buyer", buyer), ("supplier", supplier), ("inspector", inspector),
                           ("stranger", stranger)):  # fmt: skip
         paths[name] = tmp_path / f"{name}.json"
-        paths[name].write_text(json.dumps(Account.encrypt(account.private_key, PASSWORD)))
+        paths[name].write_text(keystore_json(account.private_key, PASSWORD))
     return paths
 
 
