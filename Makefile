@@ -152,8 +152,17 @@ lint: setup
 	ruff format --check $(wildcard scripts tests backend tools)
 	mypy backend scripts
 	solhint --max-warnings 0 'contracts/**/*.sol'
-	tools/slither.sh
+	@$(MAKE) --no-print-directory $(SLITHER_STAMP)
 	python tools/check_structure.py
+
+# slither compiles the escrow anew each run (a minute or more on this machine): it runs again
+# only when what it reads changes (the contracts, its settings, solc and OpenZeppelin in
+# package-lock.json, slither itself in requirements.lock), and a clean report leaves the stamp.
+SLITHER_STAMP := build/.slither-clean
+$(SLITHER_STAMP): $(shell find contracts -name '*.sol') slither.config.json tools/slither.sh \
+		package-lock.json requirements.lock
+	tools/slither.sh
+	@mkdir -p $(@D) && touch $@
 
 lock:
 	tools/lock-python.sh
