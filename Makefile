@@ -120,7 +120,7 @@ bench: setup
 #   per token); it prints its throughput and what it reached per token, and a minimal failing
 #   program if it finds one;
 # - schemathesis over every route of the live service on anvil for FUZZ_SECONDS (default 600,
-#   instead of the everyday 60), failing on any 5xx or any answer the OpenAPI document does not
+#   where `make test` runs a fixed 20 cases per operation and phase), failing on any 5xx or any answer the OpenAPI document does not
 #   describe; a new seed each time (`make test` keeps seed 12), printed to replay a run.
 MODEL_EXAMPLES ?= 500
 MODEL_STEPS ?= 200
