@@ -53,7 +53,9 @@ class LiveService:
         )  # fmt: skip
         self._wait_until_up(log)
 
-    def _wait_until_up(self, log: Path, timeout: float = 60) -> None:
+    def _wait_until_up(self, log: Path, timeout: float = 180) -> None:
+        # A bound for a start that hangs, not a speed check: on a loaded 2-core machine two
+        # replicas starting at once once took over 60 s to import and answer.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
