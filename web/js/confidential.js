@@ -195,8 +195,8 @@ export async function encryptDocument(source, recipients, { onProgress } = {}) {
   unique.forEach(recipientOrThrow);
   const encrypter = new Encrypter();
   unique.forEach((r) => encrypter.addRecipient(r));
-  const plain = hashing(onProgress);
-  const cipher = hashing();
+  const plain = hashingStream(onProgress);
+  const cipher = hashingStream();
   const ciphertext = (await encrypter.encrypt(toStream(source).pipeThrough(plain))).pipeThrough(cipher);
   const sealed = Promise.all([plain.done, cipher.done]).then(([p, c]) => ({
     plaintextSha256: p.sha256,
@@ -219,7 +219,7 @@ export async function decryptDocument(source, identities, { expected = null, onP
   if (identities.length === 0) throw new ConfidentialError("no identity to decrypt with");
   const decrypter = new Decrypter();
   identities.forEach((identity) => decrypter.addIdentity(identity));
-  const plain = hashing(onProgress);
+  const plain = hashingStream(onProgress);
   // Chunk by chunk into Blobs (the browser keeps large ones out of the page's memory), read
   // here rather than by Response.blob(), which would swap age's error for "Failed to fetch".
   const parts = [];
@@ -249,8 +249,9 @@ function decryptionReason(error) {
 
 // ---- helpers ----
 
-// A pass-through stream that hashes (sha256, incrementally) and counts what goes through it.
-function hashing(onProgress) {
+/** A pass-through stream that hashes (sha256, incrementally) and counts what goes through it;
+ * its `done` resolves with { sha256 (hex), size } once the stream has ended. */
+export function hashingStream(onProgress) {
   const hash = sha256.create();
   let size = 0;
   let finish;
