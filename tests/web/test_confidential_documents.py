@@ -11,6 +11,7 @@ import hashlib
 import brownie
 import pyrage
 from helpers import USD, new_account
+from large_document import document_sha256, put_file, watch
 from playwright.sync_api import expect
 from test_desk import desk_item
 from test_pages import STATUS, indexed, milestone, open_deal, wait_for
@@ -157,3 +158,45 @@ def test_an_oracle_works_a_milestone_from_its_desk_with_encrypted_evidence(
     )
     assert opened_bytes(page, check) == REPORT
     assert desk.errors == [] and page.errors == []
+
+
+LARGE = 50 * 2**20  # an inspection report with its photos
+SEED = 20261201
+
+
+def test_a_50_mb_report_is_encrypted_uploaded_and_decrypted_with_progress_in_flat_memory(
+    open_page, service, escrow, stable, buyer, supplier, inspector, ops, create_deal
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    for account in (buyer, supplier):
+        publish_with_key(service, escrow, account)
+    seller = open_page(supplier, f"#/deal/{deal.id}")
+    form = seller.locator("#add-document-0")
+    form.locator("[name=file]").wait_for(state="attached")
+    put_file(seller, "#add-document-0 [name=file]", LARGE, SEED, "inspection-report.pdf")
+    stored = seller.locator(".notice.ok", has_text="Document stored")
+    up = watch(seller, form.locator("button[type=submit]").click, stored.is_visible)
+    expect(stored).to_contain_text("Encrypted to 2 readers.")
+    print(f"encrypted and uploaded in {up.seconds:.1f} s, the heap +{up.growth / 1e6:.1f} MB")
+    assert len(up.moved("Encrypting")) >= 5 and len(up.moved("Uploading")) >= 5, up.progress
+    assert up.growth < 25e6, f"the page's heap grew by {up.growth / 1e6:.1f} MB"
+
+    # The manifest names the document the page made; the inspector anchors it on chain.
+    docs = service.http.get(f"/deals/{deal.id}/documents").json()
+    anchor = next(d for d in docs if d["media_type"] == MANIFEST_TYPE)
+    manifest = service.http.get(f"/evidence/{anchor['cid']}").json()
+    assert manifest["plaintext"] == {"sha256": document_sha256(LARGE, SEED), "size": LARGE}
+    escrow.attest(deal.id, 0, "0x" + anchor["sha256"], {"from": inspector})
+    indexed(service, deal.id, lambda d: d["milestones"][0]["verdicts"])
+
+    # The buyer checks it against the chain: downloaded, decrypted and hashed as one stream.
+    page = open_page(buyer, f"#/deal/{deal.id}")
+    check = milestone(page, 0).locator(".verdict .check")
+    verify = milestone(page, 0).locator("button.verify").click
+    down = watch(page, verify, lambda: "✓" in check.inner_text() or "✗" in check.inner_text())
+    expect(check).to_contain_text("✓ decrypted here; matches the hash anchored on chain")
+    print(f"downloaded, decrypted in {down.seconds:.1f} s, the heap +{down.growth / 1e6:.1f} MB")
+    assert len(down.moved("Downloading and decrypting")) >= 5, down.progress
+    assert down.growth < 25e6, f"the page's heap grew by {down.growth / 1e6:.1f} MB"
+    assert hashlib.sha256(opened_bytes(page, check)).hexdigest() == document_sha256(LARGE, SEED)
+    assert seller.errors == [] and page.errors == []
