@@ -66,7 +66,7 @@ export async function uploadEvidence(blob, name, sha256Hex_, dealId, milestone, 
   bar.step("Uploading", blob.size);
   return signedPost(`/evidence?${params}`, "POST /evidence", sha256Hex_, dealId, body, {
     // the multipart body is a few hundred bytes more than the document: count the document
-    onProgress: (sent, total) => bar.update(sent - (total - blob.size)),
+    onProgress: (sent, total) => bar.update(Math.max(0, sent - (total - blob.size))),
   });
 }
 
