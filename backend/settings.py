@@ -37,7 +37,7 @@ class Settings(BaseModel):
     ipfs_api_url: str | None = None  # None: the embedded content-addressed store
     data_dir: Path = ROOT / "var"
     database_url: str | None = None  # default sqlite:///<data_dir>/service.db
-    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     allowed_media_types: tuple[str, ...] = ALLOWED_MEDIA_TYPES
     auth_max_validity_seconds: int = 600  # how far in the future a signed request may expire
     # How long one call to the chain RPC or the IPFS node may go unanswered before the request

@@ -49,7 +49,13 @@ def browser():
 
 
 @pytest.fixture
-def service(tmp_path, escrow):
+def service_settings() -> dict:
+    """What a test module changes in its service's settings (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def service(tmp_path, escrow, service_settings):
     relayer = new_account()
     give_ether(relayer)
     settings = Settings(
@@ -61,6 +67,7 @@ def service(tmp_path, escrow):
         indexer_interval_seconds=0.2,
         relayer_private_key=relayer.private_key,
         relay_interval_seconds=0.2,
+        **service_settings,
     )
     server = BackgroundServer(settings)
     server.http = httpx.Client(base_url=server.url, timeout=30)

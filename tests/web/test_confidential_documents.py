@@ -10,11 +10,14 @@ import hashlib
 
 import brownie
 import pyrage
-from helpers import USD, new_account
+import pytest
+from helpers import USD, key_consent, new_account
+from large_document import document_sha256, put_file, watch
 from playwright.sync_api import expect
 from test_desk import desk_item
 from test_pages import STATUS, indexed, milestone, open_deal, wait_for
 
+from backend.confidential import client as conf
 from backend.confidential.client import Signer, publish_key
 from backend.confidential.identity import derive_identity_from_key
 
@@ -41,6 +44,11 @@ def open_document(page, index: int):
     item = milestone(page, index).locator("li.document.confidential").first
     item.locator("button.open").click()
     return item.locator(".check")
+
+
+def short(address: str) -> str:
+    """An address as the page shortens it."""
+    return f"{address[:6]}…{address[-4:]}"
 
 
 def opened_bytes(page, check) -> bytes:
@@ -157,3 +165,113 @@ def test_an_oracle_works_a_milestone_from_its_desk_with_encrypted_evidence(
     )
     assert opened_bytes(page, check) == REPORT
     assert desk.errors == [] and page.errors == []
+
+
+LARGE = 50 * 2**20  # an inspection report with its photos
+SEED = 20261201
+
+
+def test_a_50_mb_report_is_encrypted_uploaded_and_decrypted_with_progress_in_flat_memory(
+    open_page, service, escrow, stable, buyer, supplier, inspector, ops, create_deal
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    for account in (buyer, supplier):
+        publish_with_key(service, escrow, account)
+    seller = open_page(supplier, f"#/deal/{deal.id}")
+    form = seller.locator("#add-document-0")
+    form.locator("[name=file]").wait_for(state="attached")
+    put_file(seller, "#add-document-0 [name=file]", LARGE, SEED, "inspection-report.pdf")
+    stored = seller.locator(".notice.ok", has_text="Document stored")
+    up = watch(seller, form.locator("button[type=submit]").click, stored.is_visible)
+    expect(stored).to_contain_text("Encrypted to 2 readers.")
+    print(f"encrypted and uploaded in {up.seconds:.1f} s, the heap +{up.growth / 1e6:.1f} MB")
+    assert len(up.moved("Encrypting")) >= 5 and len(up.moved("Uploading")) >= 5, up.progress
+    assert up.growth < 25e6, f"the page's heap grew by {up.growth / 1e6:.1f} MB"
+
+    # The manifest names the document the page made; the inspector anchors it on chain.
+    docs = service.http.get(f"/deals/{deal.id}/documents").json()
+    anchor = next(d for d in docs if d["media_type"] == MANIFEST_TYPE)
+    manifest = service.http.get(f"/evidence/{anchor['cid']}").json()
+    assert manifest["plaintext"] == {"sha256": document_sha256(LARGE, SEED), "size": LARGE}
+    escrow.attest(deal.id, 0, "0x" + anchor["sha256"], {"from": inspector})
+    indexed(service, deal.id, lambda d: d["milestones"][0]["verdicts"])
+
+    # The buyer checks it against the chain: downloaded, decrypted and hashed as one stream.
+    page = open_page(buyer, f"#/deal/{deal.id}")
+    check = milestone(page, 0).locator(".verdict .check")
+    verify = milestone(page, 0).locator("button.verify").click
+    down = watch(page, verify, lambda: "✓" in check.inner_text() or "✗" in check.inner_text())
+    expect(check).to_contain_text("✓ decrypted here; matches the hash anchored on chain")
+    print(f"downloaded, decrypted in {down.seconds:.1f} s, the heap +{down.growth / 1e6:.1f} MB")
+    assert len(down.moved("Downloading and decrypting")) >= 5, down.progress
+    assert down.growth < 25e6, f"the page's heap grew by {down.growth / 1e6:.1f} MB"
+    assert hashlib.sha256(opened_bytes(page, check)).hexdigest() == document_sha256(LARGE, SEED)
+    assert seller.errors == [] and page.errors == []
+
+
+# Operator keys read on chain at every request, so that the rotation shows at once (the service
+# reuses them for up to 15 s by default: a new key waits that long to be named a reader).
+@pytest.mark.parametrize("service_settings", [{"chain_cache_seconds": 0}])
+def test_a_reader_gives_a_rotated_key_access_and_the_revoked_key_gets_nothing_new(
+    open_page,
+    service,
+    escrow,
+    stable,
+    buyer,
+    supplier,
+    inspector,
+    arbiter,
+    ops,
+    create_deal,
+    tmp_path,
+):
+    deal = open_deal(escrow, stable, buyer, create_deal, ops)
+    for account in (buyer, supplier, arbiter, inspector):
+        publish_with_key(service, escrow, account)
+    document = tmp_path / "report.pdf"
+    document.write_bytes(REPORT)
+    signer = Signer(supplier.private_key, brownie.chain.id, escrow.address)
+    readers = conf.deal_readers(service.http, deal.id, brownie.chain.id)
+    manifest, first = conf.upload_confidential(service.http, signer, document, readers, deal.id, 0)
+    assert inspector.address in {r["account"] for r in first["readers"]}
+
+    # The inspection agency rotates: a new key added, the old one revoked.
+    rotated = new_account()
+    escrow.addOperatorKey(
+        ops.inspector, rotated, *key_consent(escrow, inspector, rotated), {"from": inspector}
+    )
+    escrow.revokeOperatorKey(ops.inspector, inspector, {"from": inspector})
+    publish_with_key(service, escrow, rotated)
+    late = open_page(rotated, f"#/deal/{deal.id}")
+    check = open_document(late, 0)
+    expect(check).to_have_class("check locked", timeout=30_000)  # nothing for it yet
+
+    # The buyer opens the document and gives the new key access: a copy, the anchor unchanged.
+    page = open_page(buyer, f"#/deal/{deal.id}")
+    check = open_document(page, 0)
+    expect(check).to_contain_text("✓ decrypted here", timeout=30_000)
+    give = check.locator("button", has_text="Give access to the oracle")
+    expect(give).to_contain_text(short(rotated.address))
+    expect(give).not_to_contain_text(short(inspector.address))
+    give.click()
+    expect(check).to_contain_text("is stored: they can open it now", timeout=30_000)
+    copies = service.http.get(f"/evidence/{manifest.cid()}/copies").json()
+    assert [c["anchored"] for c in copies] == [True, False]
+    assert {r["account"] for r in copies[1]["readers"]} == {
+        buyer.address,
+        supplier.address,
+        arbiter.address,
+        rotated.address,
+    }  # the revoked key is not among them
+    ciphertext = service.http.get(f"/evidence/{copies[1]['ciphertext']['cid']}").content
+    revoked = derive_identity_from_key(inspector.private_key).to_pyrage()
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.decrypt(ciphertext, [revoked])
+
+    # The new key's page reads it, checked against the manifest the chain will anchor.
+    late.reload()
+    check = open_document(late, 0)
+    expect(check).to_contain_text("✓ decrypted here", timeout=30_000)
+    assert opened_bytes(late, check) == REPORT
+    expect(check.locator("button")).to_have_count(0)  # everyone current has a copy now
+    assert page.errors == [] and late.errors == []

@@ -195,8 +195,8 @@ export async function encryptDocument(source, recipients, { onProgress } = {}) {
   unique.forEach(recipientOrThrow);
   const encrypter = new Encrypter();
   unique.forEach((r) => encrypter.addRecipient(r));
-  const plain = hashing(onProgress);
-  const cipher = hashing();
+  const plain = hashingStream(onProgress);
+  const cipher = hashingStream();
   const ciphertext = (await encrypter.encrypt(toStream(source).pipeThrough(plain))).pipeThrough(cipher);
   const sealed = Promise.all([plain.done, cipher.done]).then(([p, c]) => ({
     plaintextSha256: p.sha256,
@@ -219,7 +219,7 @@ export async function decryptDocument(source, identities, { expected = null, onP
   if (identities.length === 0) throw new ConfidentialError("no identity to decrypt with");
   const decrypter = new Decrypter();
   identities.forEach((identity) => decrypter.addIdentity(identity));
-  const plain = hashing(onProgress);
+  const plain = hashingStream(onProgress);
   // Chunk by chunk into Blobs (the browser keeps large ones out of the page's memory), read
   // here rather than by Response.blob(), which would swap age's error for "Failed to fetch".
   const parts = [];
@@ -249,10 +249,12 @@ function decryptionReason(error) {
 
 // ---- helpers ----
 
-// A pass-through stream that hashes (sha256, incrementally) and counts what goes through it.
-function hashing(onProgress) {
+/** A pass-through stream that hashes (sha256, incrementally) and counts what goes through it;
+ * its `done` resolves with { sha256 (hex), size } once the stream has ended. */
+export function hashingStream(onProgress) {
   const hash = sha256.create();
   let size = 0;
+  let paused = 0;
   let finish;
   const done = new Promise((resolve) => (finish = resolve));
   const stream = new TransformStream({
@@ -261,6 +263,12 @@ function hashing(onProgress) {
       size += chunk.length;
       onProgress?.(size);
       controller.enqueue(chunk);
+      // A Blob's stream feeds the pipe without returning to the event loop: without a pause
+      // a 50 MB document would freeze the page (and its progress bar) until it is done.
+      if (size - paused >= PAUSE_EVERY) {
+        paused = size;
+        return pause();
+      }
     },
     flush() {
       finish({ sha256: hex(hash.digest()), size });
@@ -269,9 +277,13 @@ function hashing(onProgress) {
   return Object.assign(stream, { done });
 }
 
+const PAUSE_EVERY = 1 << 20;
+// Back to the event loop (to paint, and to handle input), then on.
+const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 function toStream(source) {
-  if (source instanceof ReadableStream) return source;
-  if (typeof Blob !== "undefined" && source instanceof Blob) return source.stream();
+  if (source instanceof ReadableStream) return inSlices(source);
+  if (typeof Blob !== "undefined" && source instanceof Blob) return inSlices(source.stream());
   const data = typeof source === "string" ? utf8(source) : bytes(source);
   return new ReadableStream({
     pull(controller) {
@@ -279,6 +291,37 @@ function toStream(source) {
       controller.close();
     },
   });
+}
+
+const SLICE = 65536; // age's chunk
+/**
+ * The stream in slices of at most 64 KiB, one at a time as they are read. A browser hands a
+ * fetch body or a Blob in chunks of up to megabytes; age turns each whole into 64 KiB chunks
+ * queued at once, and each stage after it queues its own: sliced, nothing but the chunk the
+ * browser handed and the slice in flight is held.
+ */
+function inSlices(stream) {
+  const reader = stream.getReader();
+  let chunk = new Uint8Array(0);
+  let at = 0;
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        while (at >= chunk.length) {
+          const next = await reader.read();
+          if (next.done) return controller.close();
+          chunk = next.value;
+          at = 0;
+        }
+        controller.enqueue(chunk.subarray(at, at + SLICE));
+        at += SLICE;
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function recipientOrThrow(recipient) {

@@ -68,16 +68,20 @@ async function verified(account, doc) {
 
 /**
  * The deal's readers (GET /deals/{id}/readers): each {account, roles, operator, recipient},
- * `recipient` null when the account has published no key or its binding does not verify.
+ * `recipient` null when the account has published no key or its binding does not verify. An
+ * operator's key is asked of the registry here, now: the service keeps its list of live keys
+ * for a few seconds, and a key revoked meanwhile gets nothing new.
  */
 export async function dealReaders(dealId) {
   const { readers } = await api(`/deals/${dealId}/readers`);
-  return Promise.all(readers.map(async (r) => ({
+  const all = await Promise.all(readers.map(async (r) => ({
     account: r.account,
     roles: r.roles,
     operator: r.operator,
     recipient: r.binding ? (await verified(r.account, r.binding))?.recipient ?? null : null,
+    live: r.operator === null || (await state.escrow.operatorOf(r.account)) === BigInt(r.operator),
   })));
+  return all.filter((r) => r.live).map(({ live, ...r }) => r);
 }
 
 /** "the buyer", "the supplier and payee", "oracle #3": a reader's roles in words. */

@@ -10,7 +10,8 @@ import { disputedAmount, milestoneActions } from "../rules.js";
 import { me, state } from "../state.js";
 import { addressTag, h, replace } from "../ui.js";
 import { send } from "../wallet.js";
-import { addDocumentForm, checkDocument, documentList } from "./documents.js";
+import { checkDocument } from "./document-check.js";
+import { addDocumentForm, documentList } from "./documents.js";
 
 // What a milestone's dueAt is, in each status that has a deadline.
 const STAGE = {
