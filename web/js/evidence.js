@@ -34,7 +34,7 @@ async function authHeader(action, sha256Hex_, dealId) {
     `content-sha256: ${sha256Hex_}`,
     `deal: ${dealId ?? "-"}`,
     `chain: ${state.config.chain_id}`,
-    `escrow: ${ethers.getAddress(state.config.escrow)}`,
+    `escrow: ${ethers.getAddress(state.escrowAddress)}`,
     `nonce: ${nonce}`,
     `expires: ${expires}`,
   ].join("\n");
@@ -63,7 +63,7 @@ async function signedPost(path, action, sha256Hex_, dealId, body, contentType = 
 export async function uploadEvidence(blob, name, sha256Hex_, dealId, milestone) {
   const body = new FormData();
   body.append("file", blob, name);
-  const params = new URLSearchParams({ deal: String(dealId), milestone: String(milestone) });
+  const params = new URLSearchParams({ deal: String(dealId), milestone: String(milestone), escrow: state.escrowAddress });
   return signedPost(`/evidence?${params}`, "POST /evidence", sha256Hex_, dealId, body);
 }
 
