@@ -40,18 +40,14 @@ class Escrows:
     def served(self) -> list[Served]:
         """The escrows served, the default first. ChainUnavailable when the RPC cannot say
         which chain this is, or the deployments file lacks one of the tokens asked for."""
-        if self._served is None:
-            self._served = {s.address: s for s in self._find()}
-        return list(self._served.values())
+        return list(self._by_address().values())
 
     def get(self, address: str) -> Chain:
         """The escrow at `address` (checksummed or lowercase), or UnknownEscrow (404)."""
         if not is_address(address):
             raise UnknownEscrow(address)
         address = to_checksum_address(address)
-        self.served()
-        assert self._served is not None
-        if address not in self._served:
+        if address not in self._by_address():
             raise UnknownEscrow(address)
         if address == self.default.escrow_address:
             return self.default
@@ -61,10 +57,10 @@ class Escrows:
         """One Chain per escrow served, the default first (the indexer and relayer loops)."""
         return [self.get(s.address) for s in self.served()]
 
-    def about(self, chain: Chain) -> Served:
-        self.served()
-        assert self._served is not None
-        return self._served[chain.escrow_address]
+    def _by_address(self) -> dict[str, Served]:
+        if self._served is None:
+            self._served = {s.address: s for s in self._find()}
+        return self._served
 
     def _find(self) -> list[Served]:
         default = self.default.escrow_address
