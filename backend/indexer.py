@@ -33,7 +33,7 @@ from backend.escrow.statuses import (
 )
 from backend.escrow.structs import Milestone
 from backend.escrows import Escrows
-from backend.event_logs import Log, decode_logs, decoders
+from backend.event_logs import Log, decode_logs, decoders, jsonable
 
 BATCH_BLOCKS = 10_000
 IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
@@ -79,8 +79,7 @@ class Indexer:
                 cursor = self._cursor(db)
                 if cursor.next_block != first:  # another indexer committed this range
                     continue
-                batch = _Batch(db, address, first, end)
-                applied += batch.apply(decode_logs(self._decoders, logs))
+                applied += _Batch(db, address, first, end).apply(decode_logs(self._decoders, logs))
                 cursor.next_block = end + 1
 
     def _cursor(self, db: Session) -> IndexerCursor:
@@ -129,7 +128,7 @@ class _Batch:
                     "name": log.name,
                     "escrow": self.escrow,
                     "deal_id": deal_id,
-                    "args": _jsonable(log.args),
+                    "args": jsonable(log.args),
                 }
             )
             handler = HANDLERS.get(log.name)
@@ -148,13 +147,12 @@ class _Batch:
 
     def _load(self, deal_ids: set[int]) -> None:
         deals, milestones = DealRow.__table__, MilestoneRow.__table__
+        d, m = deals.c, milestones.c
         for chunk in _chunks(sorted(deal_ids), IN_CHUNK):
-            query = select(deals).where(deals.c.escrow == self.escrow, deals.c.deal_id.in_(chunk))
+            query = select(deals).where(d.escrow == self.escrow, d.deal_id.in_(chunk))
             for row in self.db.execute(query).mappings():
                 self.deals[row["deal_id"]] = self._keep(DealRow, (row["deal_id"],), row)
-            query = select(milestones).where(
-                milestones.c.escrow == self.escrow, milestones.c.deal_id.in_(chunk)
-            )
+            query = select(milestones).where(m.escrow == self.escrow, m.deal_id.in_(chunk))
             for row in self.db.execute(query).mappings():
                 key = (row["deal_id"], row["index"])
                 self.milestones.setdefault(key[0], {})[key[1]] = self._keep(MilestoneRow, key, row)
@@ -363,23 +361,8 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _jsonable(value):
-    """An event argument as JSON: bytes as 0x hex, ints from 2^53 up as decimal strings."""
-    kind = type(value)
-    if kind is int:
-        return str(value) if abs(value) >= 1 << 53 else value
-    if kind is bytes:
-        return "0x" + value.hex()
-    if kind is list or kind is tuple:
-        return [_jsonable(v) for v in value]
-    if kind is dict:
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
 def for_every_escrow(escrows: Escrows, sessions: sessionmaker[Session]) -> list[Indexer]:
-    """One indexer (one cursor) per escrow served, each from its deployment block on (or the
-    configured start block, if later)."""
+    """One indexer (one cursor) per escrow served, from its deployment block (or a later start)."""
     settings = escrows.settings
     return [
         Indexer(
@@ -402,7 +385,6 @@ def main() -> None:  # pragma: no cover - the long-running entry point
     sessions = make_sessionmaker(settings.database, settings.escrow_address)
     lease = Lease(sessions.kw["bind"])  # beside replicas of the service: one indexer at a time
     indexers: list[Indexer] = []
-    log = logging.getLogger("escrow.indexer")
     while True:
         try:
             indexers = indexers or for_every_escrow(Escrows(settings), sessions)
@@ -410,7 +392,7 @@ def main() -> None:  # pragma: no cover - the long-running entry point
             if count:
                 print(f"indexed {count} events", flush=True)
         except Exception:  # keep following; the next round retries the same blocks
-            log.exception("indexer round failed")
+            logging.getLogger("escrow.indexer").exception("indexer round failed")
         time.sleep(settings.indexer_interval_seconds)
 
 

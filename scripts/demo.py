@@ -378,7 +378,7 @@ def show_page(service: EvidenceService, deal_id: int, parties: dict[str, LocalKe
     """The deal's web page. From a terminal, the chain and the service stay up until Enter, so
     the page can be opened; a wallet on the local chain can import the parties' throwaway keys
     to act as them. Without a terminal (CI), the demo ends here."""
-    print(f"\nDeal page: {service.url}/app/#/deal/{deal_id}")
+    print(f"\nDeal page: {service.url}/app/#/deal/{service.escrow.address}/{deal_id}")
     if not sys.stdin.isatty():
         return
     print(f"Wallet network: chain {chain.id}, RPC {rpc_url()}; local keys:")

@@ -11,7 +11,8 @@ from service_helpers import BOTH_DATABASES
 
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, MilestoneRow, VerdictRow, make_sessionmaker
-from backend.indexer import Indexer, _jsonable
+from backend.event_logs import jsonable
+from backend.indexer import Indexer
 from backend.settings import Settings
 from backend.terms import (
     Amendment,
@@ -255,7 +256,7 @@ def _assert_history_is_what_web3_decodes(sessions, escrow, start):
     for log in _chain_logs(escrow, start):
         name = topics["0x" + bytes(log["topics"][0]).hex()]
         decoded = getattr(contract.events, name)().process_log(log)
-        expected.append((log["blockNumber"], log["logIndex"], name, _jsonable(dict(decoded.args))))
+        expected.append((log["blockNumber"], log["logIndex"], name, jsonable(dict(decoded.args))))
     with sessions() as db:
         stored = [
             (e.block, e.log_index, e.name, e.args)
