@@ -128,11 +128,13 @@ def parse_header(value: str | None) -> SignedRequest:
 
 @dataclass(frozen=True)
 class Signed:
-    """A verified request: who signed it, and the nonce it spends."""
+    """A verified request: who signed it, the nonce it spends, and the escrow it names (set
+    once checked against that escrow)."""
 
     address: str
     nonce: str
     expires: int
+    escrow: str | None = None
 
 
 def verify(

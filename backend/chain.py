@@ -42,6 +42,16 @@ ERC1271_ABI = [
         "outputs": [{"name": "", "type": "bytes4"}],
     }
 ]
+ERC20_ABI = [
+    {
+        "name": name,
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": kind}],
+    }
+    for name, kind in (("symbol", "string"), ("decimals", "uint8"))
+]
 
 
 # What a call to the RPC raises when the RPC, not the call, is at fault: refused, reset or
@@ -78,16 +88,21 @@ def _provider(settings: Settings) -> HTTPProvider:
 
 
 class Chain:
-    """The escrow over JSON-RPC. Every read is one bounded HTTP request; what never changes
+    """One escrow over JSON-RPC. Every read is one bounded HTTP request; what never changes
     (chain id, escrow address, the escrow's constants) is read once, without a lock, so that a
-    hanging first read holds up only the request that made it."""
+    hanging first read holds up only the request that made it. `escrow_address`: this escrow
+    (backend/escrows.py makes one Chain per escrow served); None: the settings' default one."""
 
-    def __init__(self, settings: Settings, artifact: Path = ARTIFACT):
+    def __init__(
+        self, settings: Settings, artifact: Path = ARTIFACT, escrow_address: str | None = None
+    ):
         self.settings = settings
         self.web3 = Web3(_provider(settings))
         self._artifact = artifact
         self._chain_id: int | None = settings.chain_id
-        self._escrow_address: str | None = None
+        self._escrow_address: str | None = (
+            to_checksum_address(escrow_address) if escrow_address else None
+        )
         self._escrow = None
         self._constants: dict[str, int] = {}
         # Reads used to authorise writes to the service, kept briefly: a key revoked on chain
@@ -134,6 +149,16 @@ class Chain:
     def max_milestones(self) -> int:
         """Most milestones a deal may have (the escrow's constant MAX_MILESTONES)."""
         return self.constant("MAX_MILESTONES")
+
+    def token(self) -> tuple[str, str, int]:
+        """The escrow's token: its address, symbol and decimals."""
+        address = self._call(self.escrow.functions.token().call)
+        token = self.web3.eth.contract(address=address, abi=ERC20_ABI)
+        return (
+            address,
+            self._call(token.functions.symbol().call),
+            self._call(token.functions.decimals().call),
+        )
 
     def block_number(self) -> int:
         return self._call(lambda: self.web3.eth.block_number)

@@ -46,6 +46,8 @@ class Evidence(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(64))
     uploader: Mapped[str] = mapped_column(String(42))
+    # The deal the document was uploaded for: its escrow (checksummed) and id, or neither.
+    escrow: Mapped[str | None] = mapped_column(String(42), nullable=True)
     deal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     milestone: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -87,13 +89,17 @@ class ChainEvent(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
     log_index: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40))
+    escrow: Mapped[str] = mapped_column(String(42))  # checksummed: the escrow that emitted it
     deal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     args: Mapped[dict] = mapped_column(JSON)
 
 
 class DealRow(Base):
+    """A deal, by escrow and id: each escrow numbers its deals from 1."""
+
     __tablename__ = "deals"
 
+    escrow: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksummed
     deal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     buyer: Mapped[str] = mapped_column(String(42), index=True)
     supplier: Mapped[str] = mapped_column(String(42), index=True)
@@ -109,6 +115,7 @@ class DealRow(Base):
 class MilestoneRow(Base):
     __tablename__ = "milestones"
 
+    escrow: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksummed
     deal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
     amount: Mapped[str] = mapped_column(String(40))
@@ -125,6 +132,7 @@ class VerdictRow(Base):
     __tablename__ = "verdicts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escrow: Mapped[str] = mapped_column(String(42))  # checksummed: the deal's escrow
     deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
     index: Mapped[int] = mapped_column(Integer)
     operator_id: Mapped[int] = mapped_column(Integer)
@@ -146,6 +154,7 @@ class AttestationIntake(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(66), index=True)  # EIP-712 digest
+    escrow: Mapped[str] = mapped_column(String(42))  # checksummed: the deal's escrow
     deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
     milestone: Mapped[int] = mapped_column(Integer)
     signer: Mapped[str] = mapped_column(String(42))
@@ -167,6 +176,7 @@ class Proposal(Base):
     __table_args__ = (UniqueConstraint("digest", "signer"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escrow: Mapped[str] = mapped_column(String(42))  # checksummed: the deal's escrow
     deal_id: Mapped[int] = mapped_column(BigInteger, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # amendment | cancellation
     signer: Mapped[str] = mapped_column(String(42))  # checksummed: the buyer or the supplier
@@ -186,6 +196,7 @@ class Offer(Base):
     __table_args__ = (UniqueConstraint("digest", "supplier"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escrow: Mapped[str] = mapped_column(String(42))  # checksummed: whose domain it is signed in
     supplier: Mapped[str] = mapped_column(String(42), index=True)  # checksummed: the signer
     buyer: Mapped[str] = mapped_column(String(42), index=True)  # checksummed
     nonce: Mapped[str] = mapped_column(String(78))  # a uint256, as a decimal string
@@ -244,9 +255,11 @@ class CopyReader(Base):
 # ---------------------------------------------------------------- the database
 
 
-def make_sessionmaker(url: str) -> sessionmaker[Session]:
+def make_sessionmaker(url: str, escrow: str | None = None) -> sessionmaker[Session]:
     """Sessions on `url`, whose schema is the code's: an embedded SQLite file is upgraded to
-    it, any other database must be already (backend/migrate.py says how)."""
+    it, any other database must be already (backend/migrate.py says how). `escrow`: the one
+    escrow a service was configured with (ESCROW_ESCROW_ADDRESS), whose rows an embedded
+    database from before several escrows holds (revision 0004)."""
     from backend import migrate  # it reads the models' metadata through the migrations
 
     sqlite = url.startswith("sqlite")
@@ -263,6 +276,6 @@ def make_sessionmaker(url: str) -> sessionmaker[Session]:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
 
-    migrate.ensure_current(engine)
+    migrate.ensure_current(engine, escrow)
     configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)

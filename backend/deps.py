@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain import Chain
+from backend.escrows import Escrows
 from backend.evidence.store import EvidenceStore
 from backend.settings import Settings
 
@@ -36,8 +37,28 @@ async def get_store(request: Request) -> EvidenceStore:
     return request.app.state.store
 
 
+async def get_escrows(request: Request) -> Escrows:
+    return request.app.state.escrows
+
+
 async def get_chain(request: Request) -> Chain:
+    """The default escrow (ESCROW_TOKEN_SYMBOL's, or ESCROW_ESCROW_ADDRESS)."""
     return request.app.state.chain
+
+
+EscrowAddress = Annotated[
+    str,
+    Path(
+        description="the escrow's address, checksummed or lowercase (GET /escrows lists them)",
+        pattern="^0x[0-9a-fA-F]{40}$",
+    ),
+]
+
+
+def get_escrow(escrow: EscrowAddress, request: Request) -> Chain:
+    """The escrow the path names, or 404 (UnknownEscrow). A plain `def`: the first call may
+    read the chain id from the RPC."""
+    return request.app.state.escrows.get(escrow)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -45,3 +66,5 @@ DbDep = Annotated[Session, Depends(get_db)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StoreDep = Annotated[EvidenceStore, Depends(get_store)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
+EscrowDep = Annotated[Chain, Depends(get_escrow)]
+EscrowsDep = Annotated[Escrows, Depends(get_escrows)]

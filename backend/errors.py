@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from backend.auth import AuthError
-from backend.escrow.errors import ChainUnavailable, UnknownDeal
+from backend.escrow.errors import ChainUnavailable, UnknownDeal, UnknownEscrow
 from backend.evidence.store import StoreUnavailable
 
 
@@ -16,6 +16,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(AuthError, _unauthorized)
     app.add_exception_handler(UnknownDeal, _unknown)
+    app.add_exception_handler(UnknownEscrow, _unknown)
 
 
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -34,5 +35,5 @@ async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unknown(_request: Request, exc: Exception) -> JSONResponse:
-    """The escrow knows no deal of the id asked about."""
+    """The escrow knows no deal of the id asked about, or the service no such escrow."""
     return JSONResponse({"detail": str(exc)}, status_code=404)

@@ -121,3 +121,17 @@ def _topic_reader(item: dict) -> Callable[[bytes], object]:
     if parse(kind).is_dynamic:
         return bytes  # the topic is the value's keccak hash
     return lambda topic: named(item, decode([kind], topic)[0])
+
+
+def jsonable(value):
+    """An event argument as JSON: bytes as 0x hex, ints from 2^53 up as decimal strings."""
+    kind = type(value)
+    if kind is int:
+        return str(value) if abs(value) >= 1 << 53 else value
+    if kind is bytes:
+        return "0x" + value.hex()
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
+    if kind is dict:
+        return {k: jsonable(v) for k, v in value.items()}
+    return value

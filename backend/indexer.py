@@ -32,7 +32,8 @@ from backend.escrow.statuses import (
     MilestoneStatus,
 )
 from backend.escrow.structs import Milestone
-from backend.event_logs import Log, decode_logs, decoders
+from backend.escrows import Escrows
+from backend.event_logs import Log, decode_logs, decoders, jsonable
 
 BATCH_BLOCKS = 10_000
 IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
@@ -78,7 +79,7 @@ class Indexer:
                 cursor = self._cursor(db)
                 if cursor.next_block != first:  # another indexer committed this range
                     continue
-                applied += _Batch(db, first, end).apply(decode_logs(self._decoders, logs))
+                applied += _Batch(db, address, first, end).apply(decode_logs(self._decoders, logs))
                 cursor.next_block = end + 1
 
     def _cursor(self, db: Session) -> IndexerCursor:
@@ -95,8 +96,9 @@ class _Batch:
     handlers, and written once at the end: new rows and events by bulk inserts, changed rows
     by one bulk update per table (no ORM unit of work for thousands of objects)."""
 
-    def __init__(self, db: Session, first_block: int, last_block: int):
+    def __init__(self, db: Session, escrow: str, first_block: int, last_block: int):
         self.db = db
+        self.escrow = escrow  # checksummed; every row the batch writes is this escrow's
         self._range = (first_block, last_block)
         self.deals: dict[int, dict] = {}
         self.milestones: dict[int, dict[int, dict]] = {}  # deal id -> index -> row
@@ -124,8 +126,9 @@ class _Batch:
                     "tx_hash": log.tx_hash,
                     "log_index": log.log_index,
                     "name": log.name,
+                    "escrow": self.escrow,
                     "deal_id": deal_id,
-                    "args": _jsonable(log.args),
+                    "args": jsonable(log.args),
                 }
             )
             handler = HANDLERS.get(log.name)
@@ -144,10 +147,12 @@ class _Batch:
 
     def _load(self, deal_ids: set[int]) -> None:
         deals, milestones = DealRow.__table__, MilestoneRow.__table__
+        d, m = deals.c, milestones.c
         for chunk in _chunks(sorted(deal_ids), IN_CHUNK):
-            for row in self.db.execute(select(deals).where(deals.c.deal_id.in_(chunk))).mappings():
+            query = select(deals).where(d.escrow == self.escrow, d.deal_id.in_(chunk))
+            for row in self.db.execute(query).mappings():
                 self.deals[row["deal_id"]] = self._keep(DealRow, (row["deal_id"],), row)
-            query = select(milestones).where(milestones.c.deal_id.in_(chunk))
+            query = select(milestones).where(m.escrow == self.escrow, m.deal_id.in_(chunk))
             for row in self.db.execute(query).mappings():
                 key = (row["deal_id"], row["index"])
                 self.milestones.setdefault(key[0], {})[key[1]] = self._keep(MilestoneRow, key, row)
@@ -176,6 +181,7 @@ class _Batch:
 def _deal_created(b: _Batch, log: Log) -> None:
     a = log.args
     b.deals[a["dealId"]] = {
+        "escrow": b.escrow,
         "deal_id": a["dealId"],
         "buyer": a["buyer"],
         "supplier": a["supplier"],
@@ -189,7 +195,7 @@ def _deal_created(b: _Batch, log: Log) -> None:
     }
     rows = b.milestones.setdefault(a["dealId"], {})
     for index, (word, req) in enumerate(zip(a["milestones"], a["requirements"], strict=True)):
-        rows[index] = _milestone_row(a["dealId"], index, Milestone.unpack(word, bytes(req)))
+        rows[index] = _milestone_row(b, a["dealId"], index, Milestone.unpack(word, bytes(req)))
 
 
 def _deal_accepted(b: _Batch, log: Log) -> None:
@@ -269,9 +275,9 @@ def _milestone_amended(b: _Batch, log: Log) -> None:
         return
     terms = Milestone.unpack(a["terms"], bytes(a["requirementsHash"]))
     if a["index"] in rows:  # edited: the same row (it keeps its key), new terms
-        rows[a["index"]].update(_milestone_row(a["dealId"], a["index"], terms))
+        rows[a["index"]].update(_milestone_row(b, a["dealId"], a["index"], terms))
     else:  # added
-        rows[a["index"]] = _milestone_row(a["dealId"], a["index"], terms)
+        rows[a["index"]] = _milestone_row(b, a["dealId"], a["index"], terms)
 
 
 def _deal_amended(b: _Batch, log: Log) -> None:
@@ -313,6 +319,7 @@ def _verdict(b: _Batch, log: Log, met: bool) -> None:
     a = log.args
     b.verdicts.append(
         {
+            "escrow": b.escrow,
             "deal_id": a["dealId"],
             "index": a["index"],
             "operator_id": a["operatorId"],
@@ -331,9 +338,10 @@ def _paid(b: _Batch, a: dict, status: MilestoneStatus, column: str) -> None:
     deal[column] = str(int(deal[column]) + a["amount"])
 
 
-def _milestone_row(deal_id: int, index: int, m: Milestone) -> dict:
+def _milestone_row(b: _Batch, deal_id: int, index: int, m: Milestone) -> dict:
     """A milestone row from its (new) terms: Pending, as created or edited."""
     return {
+        "escrow": b.escrow,
         "deal_id": deal_id,
         "index": index,
         "amount": str(m.amount),
@@ -353,18 +361,19 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _jsonable(value):
-    """An event argument as JSON: bytes as 0x hex, ints from 2^53 up as decimal strings."""
-    kind = type(value)
-    if kind is int:
-        return str(value) if abs(value) >= 1 << 53 else value
-    if kind is bytes:
-        return "0x" + value.hex()
-    if kind is list or kind is tuple:
-        return [_jsonable(v) for v in value]
-    if kind is dict:
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
+def for_every_escrow(escrows: Escrows, sessions: sessionmaker[Session]) -> list[Indexer]:
+    """One indexer (one cursor) per escrow served, from its deployment block (or a later start)."""
+    settings = escrows.settings
+    return [
+        Indexer(
+            escrows.get(served.address),
+            sessions,
+            settings.indexer_confirmations,
+            max(settings.indexer_start_block, served.block),
+            settings.indexer_batch_blocks,
+        )
+        for served in escrows.served()
+    ]
 
 
 def main() -> None:  # pragma: no cover - the long-running entry point
@@ -373,23 +382,17 @@ def main() -> None:  # pragma: no cover - the long-running entry point
     from backend.settings import Settings
 
     settings = Settings.from_env()
-    sessions = make_sessionmaker(settings.database)
+    sessions = make_sessionmaker(settings.database, settings.escrow_address)
     lease = Lease(sessions.kw["bind"])  # beside replicas of the service: one indexer at a time
-    indexer = Indexer(
-        Chain(settings),
-        sessions,
-        settings.indexer_confirmations,
-        settings.indexer_start_block,
-        settings.indexer_batch_blocks,
-    )
-    log = logging.getLogger("escrow.indexer")
+    indexers: list[Indexer] = []
     while True:
         try:
-            count = indexer.sync() if lease.held() else 0
+            indexers = indexers or for_every_escrow(Escrows(settings), sessions)
+            count = sum(i.sync() for i in indexers) if lease.held() else 0
             if count:
                 print(f"indexed {count} events", flush=True)
         except Exception:  # keep following; the next round retries the same blocks
-            log.exception("indexer round failed")
+            logging.getLogger("escrow.indexer").exception("indexer round failed")
         time.sleep(settings.indexer_interval_seconds)
 
 

@@ -13,14 +13,23 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend import errors
-from backend.chain import Chain
+from backend import errors, indexer
 from backend.db import make_sessionmaker
+from backend.escrows import Escrows
 from backend.evidence.store import EvidenceStore
-from backend.indexer import Indexer
 from backend.lease import Lease
 from backend.relayer import Relayer
-from backend.routers import attestations, copies, deals, evidence, keys, offers, proposals, web
+from backend.routers import (
+    attestations,
+    copies,
+    deals,
+    escrows,
+    evidence,
+    keys,
+    offers,
+    proposals,
+    web,
+)
 from backend.routers._common import share_allowed_methods
 from backend.settings import Settings
 
@@ -52,13 +61,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.sessionmaker = make_sessionmaker(settings.database)
+    app.state.sessionmaker = make_sessionmaker(settings.database, settings.escrow_address)
     app.state.lease = Lease(app.state.sessionmaker.kw["bind"])
     app.state.store = make_store(settings)
-    app.state.chain = Chain(settings)
-    for module in (evidence, copies, deals, keys, attestations, proposals, offers, web):
-        share_allowed_methods(module.router)
-        app.include_router(module.router)
+    app.state.escrows = Escrows(settings)
+    app.state.chain = app.state.escrows.default  # what the routes without an escrow address
+    for router in (
+        escrows.router,
+        evidence.router,
+        copies.router,
+        *deals.routers,
+        *keys.routers,
+        attestations.router,
+        *proposals.routers,
+        offers.router,
+        web.router,
+    ):
+        share_allowed_methods(router)
+        app.include_router(router)
     web.mount_pages(app)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + evidence.MULTIPART_SLACK)
@@ -93,24 +113,21 @@ async def _lifespan(app: FastAPI):
 
 
 def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
-    """The indexer loop, on the replica holding the lease (backend/lease.py): a failed round
-    (RPC down) is logged and retried; the cursor only moves with a committed batch, so
-    nothing is skipped."""
+    """The indexer loop, on the replica holding the lease (backend/lease.py), one indexer per
+    escrow served: a failed round (RPC down) is logged and retried; each cursor only moves
+    with a committed batch, so nothing is skipped."""
     settings = app.state.settings
-    indexer = None
+    indexers: list[indexer.Indexer] = []
     while not stop.is_set():
         try:
             if not app.state.lease.held():
                 stop.wait(settings.indexer_interval_seconds)
                 continue
-            indexer = indexer or Indexer(
-                app.state.chain,
-                app.state.sessionmaker,
-                settings.indexer_confirmations,
-                settings.indexer_start_block,
-                settings.indexer_batch_blocks,
+            indexers = indexers or indexer.for_every_escrow(
+                app.state.escrows, app.state.sessionmaker
             )
-            indexer.sync()
+            for each in indexers:
+                each.sync()
         except Exception:  # keep following; the next round retries the same blocks
             logging.getLogger("escrow.indexer").exception("indexer round failed")
         stop.wait(settings.indexer_interval_seconds)
@@ -118,17 +135,19 @@ def _follow_chain(app: FastAPI, stop: threading.Event) -> None:
 
 def _relay(app: FastAPI, stop: threading.Event) -> None:
     """The relayer loop, on the replica holding the lease: what arrives within a round goes
-    out in one batch."""
-    relayer = None
+    out in one batch per escrow, to that escrow."""
+    relayers: list[Relayer] = []
+    key = app.state.settings.relayer_private_key
     while not stop.is_set():
         try:
             if not app.state.lease.held():
                 stop.wait(app.state.settings.relay_interval_seconds)
                 continue
-            relayer = relayer or Relayer(
-                app.state.chain, app.state.sessionmaker, app.state.settings.relayer_private_key
-            )
-            relayer.relay_once()
+            relayers = relayers or [
+                Relayer(chain, app.state.sessionmaker, key) for chain in app.state.escrows.chains()
+            ]
+            for relayer in relayers:
+                relayer.relay_once()
         except Exception:  # retried next round; queued items stay queued
             logging.getLogger("escrow.relayer").exception("relayer round failed")
         stop.wait(app.state.settings.relay_interval_seconds)

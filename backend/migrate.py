@@ -49,19 +49,33 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", escrow: str | None = None) -> None:
     """To `revision` on `engine`. A database made before the schema was versioned (tables, no
-    version) goes through the baseline too, which creates only what is missing."""
+    version) goes through the baseline too, which creates only what is missing. `escrow`: the
+    escrow the rows of a one-escrow service belong to (revision 0004; default: the one its
+    index followed)."""
     cfg = config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        _check_before(conn, cfg, revision, escrow)
         cfg.attributes["connection"] = conn
+        cfg.attributes["escrow"] = escrow
         command.upgrade(cfg, revision)
 
 
-def ensure_current(engine: Engine) -> None:
+def _check_before(conn, cfg: Config, revision: str, escrow: str | None) -> None:
+    """Lets each revision to run refuse (its `check_before`) before any of them runs: SQLite
+    does not roll back the tables a revision rebuilt, so a refusal halfway would leave them."""
+    found = MigrationContext.configure(conn).get_current_revision()
+    for step in ScriptDirectory.from_config(cfg).iterate_revisions(revision, found):
+        check = getattr(step.module, "check_before", None)
+        if check is not None:
+            check(conn, escrow)
+
+
+def ensure_current(engine: Engine, escrow: str | None = None) -> None:
     """Upgrades an embedded SQLite database; refuses (SchemaBehind) any other that is behind."""
     if engine.dialect.name == "sqlite":
-        upgrade(engine)
+        upgrade(engine, escrow=escrow)
         return
     found, wanted = current(engine), head()
     if found != wanted:
@@ -77,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="escrow-db", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("upgrade", help="upgrade ESCROW_DATABASE_URL to the head revision")
+    up = sub.add_parser("upgrade", help="upgrade ESCROW_DATABASE_URL to the head revision")
+    up.add_argument(
+        "--escrow",
+        help="the escrow the rows of a one-escrow service belong to (revision 0004), when its "
+        "index did not follow exactly one",
+    )
     sub.add_parser("current", help="print the database's revision and the head's")
     new = sub.add_parser("revision", help="write a revision from the models' difference")
     new.add_argument("-m", "--message", required=True)
@@ -86,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = create_engine(url)
     try:
         if args.command == "upgrade":
-            upgrade(engine)
+            upgrade(engine, escrow=args.escrow)
             print(f"upgraded to {current(engine)}")
         elif args.command == "current":
             print(f"database: {current(engine) or 'none'}; head: {head()}")

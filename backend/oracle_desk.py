@@ -8,6 +8,8 @@ the chain is read through the RPC the service names (/app/config.json) unless --
                    ciphertext and its manifest, print the evidenceHash to attest
     fetch          download the copy encrypted to the key, decrypt, check against the manifest
                    and say whether the chain anchors it
+
+Each works on one of the escrows the service serves: `--escrow 0x…`, or its default one.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ class Desk:
         except httpx.HTTPError as exc:
             raise CliError(f"cannot reach the service at {args.service}: {exc}") from exc
         self.chain_id = config["chain_id"]
-        self.escrow_address = to_checksum_address(config["escrow"])
+        served = [to_checksum_address(e["address"]) for e in config["escrows"]]
+        self.escrow_address = to_checksum_address(args.escrow or config["escrow"])
+        if self.escrow_address not in served:
+            raise CliError(
+                f"the service serves no escrow at {self.escrow_address}: it serves "
+                + ", ".join(f"{e['address']} ({e['symbol']})" for e in config["escrows"])
+            )
         self.rpc = args.rpc or config["rpc_url"]
         self._web3 = None
 
@@ -94,14 +102,14 @@ def cmd_inbox(args) -> int:
             if m["attested"][slot] or m["rejected"][slot]:
                 continue  # this operator's verdict is in
             waiting += 1
-            _show_milestone(desk.http, deal_id, index, m)
+            _show_milestone(desk.http, f"/escrows/{desk.escrow_address}", deal_id, index, m)
     print(f"{waiting} milestone(s) await the verdict of operator {operator}")
     return 0
 
 
-def _show_milestone(http: httpx.Client, deal_id: int, index: int, m: dict) -> None:
+def _show_milestone(http: httpx.Client, escrow: str, deal_id: int, index: int, m: dict) -> None:
     due = datetime.fromtimestamp(m["dueAt"], UTC).strftime("%Y-%m-%d %H:%M UTC")
-    indexed = http.get(f"/deals/{deal_id}")
+    indexed = http.get(f"{escrow}/deals/{deal_id}")
     requirements = "not indexed yet"
     if indexed.status_code == 200:
         for row in indexed.json()["milestones"]:
@@ -111,7 +119,7 @@ def _show_milestone(http: httpx.Client, deal_id: int, index: int, m: dict) -> No
         f"deal {deal_id} milestone {index}: amount {m['amount']} (token base units), "
         f"due {due}, requirements {requirements}"
     )
-    for doc in http.get(f"/deals/{deal_id}/documents").json():
+    for doc in http.get(f"{escrow}/deals/{deal_id}/documents").json():
         if doc["milestone"] not in (None, index):
             continue
         kind = {
@@ -124,7 +132,9 @@ def _show_milestone(http: httpx.Client, deal_id: int, index: int, m: dict) -> No
 
 def cmd_upload(args) -> int:
     desk = Desk(args)
-    readers = client.deal_readers(desk.http, args.deal, desk.chain_id, erc1271_check(desk.web3))
+    readers = client.deal_readers(
+        desk.http, args.deal, desk.chain_id, erc1271_check(desk.web3), desk.escrow_address
+    )
     for reader in readers:
         if reader.recipient is None:
             print(
@@ -177,6 +187,9 @@ def add_commands(sub, key_options) -> None:
         key_options(p)
         p.add_argument("--service", required=True, help="the evidence service's URL")
         p.add_argument("--rpc", help="JSON-RPC URL (default: the one the service names)")
+        p.add_argument(
+            "--escrow", help="the deals' escrow, of those the service serves (default: its default)"
+        )
 
     k = sub.add_parser("keys", help="publish the key's encryption recipient")
     keys = k.add_subparsers(required=True)

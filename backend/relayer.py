@@ -1,4 +1,5 @@
-"""Posts queued attestations on chain in batches (submitAttestations) from a relayer account.
+"""Posts queued attestations on chain in batches (submitAttestations) from a relayer account,
+one Relayer per escrow (each sends the attestations handed in for its escrow, to it).
 
 A batch is marked `submitted` with its transaction hash and committed BEFORE it is sent, and
 settled from the receipt: items the escrow skipped (AttestationSkipped) get the decoded
@@ -42,7 +43,10 @@ class Relayer:
         with self.sessions() as db:
             rows = db.scalars(
                 select(AttestationIntake)
-                .where(AttestationIntake.status == IntakeStatus.QUEUED)
+                .where(
+                    AttestationIntake.escrow == self.chain.escrow_address,
+                    AttestationIntake.status == IntakeStatus.QUEUED,
+                )
                 .order_by(AttestationIntake.id)
                 .limit(BATCH)
             ).all()
@@ -63,7 +67,8 @@ class Relayer:
             hashes = set(
                 db.scalars(
                     select(AttestationIntake.tx_hash).where(
-                        AttestationIntake.status == IntakeStatus.SUBMITTED
+                        AttestationIntake.escrow == self.chain.escrow_address,
+                        AttestationIntake.status == IntakeStatus.SUBMITTED,
                     )
                 )
             )

@@ -27,13 +27,20 @@ ALLOWED_MEDIA_TYPES = (
 )
 
 
+LISTS = ("allowed_media_types", "escrows")  # comma-separated in the environment
+
+
 class Settings(BaseModel):
     rpc_url: str = "http://127.0.0.1:8545"
     public_rpc_url: str | None = None  # the RPC the web page reads through (default: rpc_url)
     chain_id: int | None = None  # read from the RPC when not set
     deployments_dir: Path = ROOT / "deployments"
-    token_symbol: str = "tUSD"  # which escrow of the deployments file (one per token)
-    escrow_address: str | None = None  # overrides the deployments file
+    # The escrows served: those of the deployments file (one per token), all of them or the
+    # symbols listed here; `token_symbol`'s is the default one (what /deals/{id} addresses).
+    # `escrow_address` overrides the file: that one escrow alone.
+    token_symbol: str = "tUSD"
+    escrows: tuple[str, ...] = ()
+    escrow_address: str | None = None
     ipfs_api_url: str | None = None  # None: the embedded content-addressed store
     data_dir: Path = ROOT / "var"
     database_url: str | None = None  # default sqlite:///<data_dir>/service.db
@@ -64,7 +71,7 @@ class Settings(BaseModel):
         for name in cls.model_fields:
             raw = source.get(f"ESCROW_{name.upper()}")
             if raw is not None:
-                values[name] = raw.split(",") if name == "allowed_media_types" else raw
+                values[name] = raw.split(",") if name in LISTS else raw
         return cls.model_validate(values)
 
 

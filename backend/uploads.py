@@ -15,6 +15,7 @@ connection is held while the chain or the store is waited on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -62,7 +63,7 @@ def check_signer(
     _authorize(chain, signed.address, deal)
     with sessions() as db:
         auth.check_unused(db, signed)
-    return signed
+    return dataclasses.replace(signed, escrow=chain.escrow_address)
 
 
 def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
@@ -112,7 +113,9 @@ def store_and_record(
         stored = store.add(_chunks(fileobj))
         lap("store")
         try:
-            row, created = _record(sessions, stored, signed, media_type, deal, milestone)
+            row, created = _record(
+                sessions, stored, signed, media_type, deal, milestone, signed.escrow
+            )
         except BaseException:
             IN_FLIGHT.undo(store, sessions, stored, claimed)
             raise
@@ -120,7 +123,7 @@ def store_and_record(
     return row, created
 
 
-def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone):
+def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone, escrow):
     """Spends the nonce and writes the record, in one short transaction."""
     with sessions() as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
@@ -134,6 +137,7 @@ def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone)
             size=stored.size,
             media_type=media_type,
             uploader=signed.address,
+            escrow=escrow if deal is not None else None,
             deal_id=deal,
             milestone=milestone,
         )

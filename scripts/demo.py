@@ -43,7 +43,7 @@ from backend.terms import (
 )
 from scripts.brownie_types import Contract, LocalKey
 from scripts.deals import accept_with_permit, deal_id, register_operator
-from scripts.deploy import deploy, record
+from scripts.deploy import deploy, deploy_second, record
 from scripts.evidence_service import EvidenceService
 from scripts.local_chain import DAY, funded_key, now, rpc_url
 from scripts.signing import sign_amendment, signed_attestation
@@ -127,10 +127,14 @@ def introduce_parties() -> Parties:
 
 
 def deploy_contracts() -> tuple[Contract, Contract]:
-    """The escrow and its test stablecoin, recorded in deployments/ for the service."""
+    """The escrow and its test stablecoin, recorded in deployments/ for the service; and a
+    second token's escrow beside it (the demo's deal is in the first; `make serve` serves
+    both)."""
     escrow, token = deploy(accounts[0], silent=True)
     record(escrow, token)
+    second, euro = deploy_second(accounts[0], silent=True)
     print(f"\nEscrow {escrow.address} for {token.symbol()} {token.address} (chain {chain.id})")
+    print(f"Escrow {second.address} for {euro.symbol()} {euro.address}, for deals in euros")
     return escrow, token
 
 
@@ -374,7 +378,7 @@ def show_page(service: EvidenceService, deal_id: int, parties: dict[str, LocalKe
     """The deal's web page. From a terminal, the chain and the service stay up until Enter, so
     the page can be opened; a wallet on the local chain can import the parties' throwaway keys
     to act as them. Without a terminal (CI), the demo ends here."""
-    print(f"\nDeal page: {service.url}/app/#/deal/{deal_id}")
+    print(f"\nDeal page: {service.url}/app/#/deal/{service.escrow.address}/{deal_id}")
     if not sys.stdin.isatty():
         return
     print(f"Wallet network: chain {chain.id}, RPC {rpc_url()}; local keys:")

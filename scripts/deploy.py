@@ -1,7 +1,8 @@
 """Deploy a MilestoneEscrow for one token, and record it in deployments/<chain id>.json
 (or in $ESCROW_DEPLOYMENTS_DIR, the variable the service reads too).
 
-Local chain (default): deploys the test stablecoin too.
+Local chain (default): deploys the test stablecoins too, and an escrow for each: tUSD (6
+decimals) and tEUR (18), so that one service serves deals in two tokens.
     brownie run scripts/deploy.py
 Live network, added once with `brownie networks add ...`, signing with a brownie keystore
 account (`brownie accounts new <name>` or `brownie accounts import <name> key.json`):
@@ -38,6 +39,7 @@ from scripts.brownie_types import Account, Addressed, Contract, project_containe
 
 MilestoneEscrow = project_container("MilestoneEscrow")
 TestStablecoin = project_container("TestStablecoin")
+TestEuro = project_container("TestEuro")
 DEPLOYMENTS_DIR_ENV = "ESCROW_DEPLOYMENTS_DIR"
 
 
@@ -108,6 +110,14 @@ def deploy(
     if token is None:
         token = TestStablecoin.deploy({"from": deployer}, silent=silent)
     return deploy_escrow(token, deployer, silent), token
+
+
+def deploy_second(deployer: Account, silent: bool = False) -> tuple[Contract, Contract]:
+    """The local chain's second escrow, for the test euro (18 decimals), recorded."""
+    euro = TestEuro.deploy({"from": deployer}, silent=silent)
+    escrow = deploy_escrow(euro, deployer, silent)
+    record(escrow, euro)
+    return escrow, euro
 
 
 def deployments_dir() -> Path:
@@ -271,4 +281,7 @@ def main() -> None:
     escrow, token = deploy(deployer, token)
     path = record(escrow, token)
     print(f"escrow    {escrow.address}  for {token.symbol()} ({token.decimals()} decimals)")
+    if token_address is None:  # the local chain's second token
+        second, euro = deploy_second(deployer)
+        print(f"escrow    {second.address}  for {euro.symbol()} ({euro.decimals()} decimals)")
     print(f"recorded  {path}")

@@ -93,7 +93,7 @@ class EvidenceService:
         """Until the service's index has caught up with the chain (the web page reads it)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = self.http.get(f"/deals/{deal_id}")
+            r = self.http.get(f"/escrows/{self.escrow.address}/deals/{deal_id}")
             if r.status_code == 200 and r.json()["released"] == str(released):
                 return
             time.sleep(0.25)

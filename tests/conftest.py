@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from brownie import TestStablecoin, accounts
+from brownie import TestEuro, TestStablecoin, accounts
 from helpers import (
     HOSTILE_TOKENS,
     USD,
@@ -121,6 +121,22 @@ def active_deal(escrow, stable, buyer, ops, create_deal) -> Deal:
     )
     fund_fully(escrow, stable, buyer, deal.id)
     return deal
+
+
+@pytest.fixture(scope="module")
+def euro(deployer):
+    """A second token (18 decimals), for a second escrow beside `escrow`."""
+    return TestEuro.deploy({"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def escrow_eur(euro, deployer):
+    return deploy_escrow(euro, deployer)
+
+
+@pytest.fixture(scope="module")
+def ops_eur(escrow_eur, inspector, carrier, customs, arbiter) -> Operators:
+    return register_operators(escrow_eur, inspector, carrier, customs, arbiter)
 
 
 @pytest.fixture(scope="module", params=list(HOSTILE_TOKENS), ids=list(HOSTILE_TOKENS))

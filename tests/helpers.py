@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import brownie
 from brownie import (
@@ -18,6 +19,8 @@ from brownie import (
     accounts,
 )
 
+from backend import deployments
+from backend.deployments import EscrowDeployment
 from backend.terms import NO_POLICY, Milestone
 from scripts import deals
 from scripts.local_chain import DAY, free_ports, now  # noqa: F401 - re-exported for the tests
@@ -29,6 +32,7 @@ from scripts.signing import (  # noqa: F401 - re-exported for the tests
 )
 
 USD = 10**6  # TestStablecoin has 6 decimals
+EUR = 10**18  # TestEuro has 18
 
 
 def new_account():
@@ -121,6 +125,18 @@ class Deal:
     @property
     def total(self) -> int:
         return sum(m.amount for m in self.terms)
+
+
+def record_deployments(directory: Path, *escrows) -> Path:
+    """A deployments file under `directory` with each (escrow, token) given, by the token's
+    symbol (the first one the service's default); its directory."""
+    target = directory / "deployments"
+    for escrow, token in escrows:
+        entry = EscrowDeployment(
+            escrow.address, token.address, token.decimals(), escrow.deployed_at_block
+        )
+        deployments.record(brownie.chain.id, token.symbol(), entry, target)
+    return target
 
 
 def create_deal_on(escrow, buyer, supplier, arbiter: int, terms, policy=NO_POLICY) -> int:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make serve`: the service on 127.0.0.1:8000 against a local chain, with the embedded store.
-# Starts anvil on 127.0.0.1:8545 unless one is already listening there, deploys the escrow
-# (recorded in deployments/<chain id>.json) when the chain has none, runs uvicorn, and stops
+# Starts anvil on 127.0.0.1:8545 unless one is already listening there, deploys the escrows
+# of tUSD and tEUR (recorded in deployments/<chain id>.json) when the chain lacks one, and
+# serves both; runs uvicorn, and stops
 # the anvil it started on exit. ESCROW_* variables configure the service (backend/settings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,9 @@ escrow=$(python - <<PY
 from web3 import Web3
 from backend import deployments
 w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:$port"))
-d = deployments.load($chain_id).get("tUSD")
-print(d.escrow if d and w3.eth.get_code(d.escrow) else "")
+known = deployments.load($chain_id)
+both = [known.get(symbol) for symbol in ("tUSD", "tEUR")]
+print("deployed" if all(d and w3.eth.get_code(d.escrow) for d in both) else "")
 PY
 )
 if [ -z "$escrow" ]; then

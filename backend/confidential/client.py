@@ -58,10 +58,16 @@ def publish_key(http: httpx.Client, signer: Signer, identity: Identity, issued_a
 
 
 def deal_readers(
-    http: httpx.Client, deal_id: int, chain_id: int, contract_check: ContractCheck | None = None
+    http: httpx.Client,
+    deal_id: int,
+    chain_id: int,
+    contract_check: ContractCheck | None = None,
+    escrow: str | None = None,
 ) -> list[Reader]:
-    """The deal's readers; each binding verified here (a wrong one counts as none)."""
-    answer = _json(http.get(f"/deals/{deal_id}/readers"), (200,))
+    """The readers of the deal of `escrow` (the service's default escrow when None); each
+    binding verified here (a wrong one counts as none)."""
+    path = f"/deals/{deal_id}/readers"
+    answer = _json(http.get(f"/escrows/{escrow}{path}" if escrow else path), (200,))
     readers = []
     for entry in answer["readers"]:
         recipient = None
@@ -114,7 +120,9 @@ def upload_file(http, signer: Signer, content, sha256: str, deal_id, milestone=N
     headers = auth.upload_headers(
         signer.private_key, sha256, deal_id, signer.chain_id, signer.escrow
     )
-    params = {k: v for k, v in (("deal", deal_id), ("milestone", milestone)) if v is not None}
+    # The escrow signed for, named: the service checks the signature against that escrow.
+    named = (("deal", deal_id), ("milestone", milestone), ("escrow", signer.escrow))
+    params = {k: v for k, v in named if v is not None}
     answer = http.post(
         "/evidence",
         params=params,

@@ -20,3 +20,13 @@ class UnknownDeal(LookupError):
     def __init__(self, deal_id: int):
         super().__init__(f"the escrow knows no deal {deal_id}")
         self.deal_id = deal_id
+
+
+class UnknownEscrow(LookupError):
+    """The service serves no escrow at this address (HTTP 404)."""
+
+    def __init__(self, address: str):
+        super().__init__(
+            f"this service serves no escrow at {address}: GET /escrows lists those it serves"
+        )
+        self.address = address

@@ -14,10 +14,12 @@ from backend import copies
 from backend.attestations import verify
 from backend.chain import Chain
 from backend.db import AttestationIntake, Evidence
-from backend.deps import ChainDep, DbDep, SessionsDep, StoreDep
+from backend.deps import DbDep, EscrowsDep, SessionsDep, StoreDep
 from backend.escrow import eip712
+from backend.escrow.errors import UnknownEscrow
 from backend.escrow.http import Address, AttestationFieldsIn, SignatureHex, Uint256, WireModel
 from backend.escrow.structs import Attestation, AttestationFormat, SignedAttestation
+from backend.escrows import Escrows
 from backend.routers._common import UNAVAILABLE, Route, RowId, errors
 
 router = APIRouter(prefix="/attestations", tags=["attestations"], route_class=Route)
@@ -61,6 +63,7 @@ class SignedAttestationIn(WireModel):
 
 class IntakeOut(BaseModel):
     id: int
+    escrow: str
     deal_id: int
     milestone: int
     signer: str
@@ -74,6 +77,7 @@ class IntakeOut(BaseModel):
     def of(cls, r: AttestationIntake) -> IntakeOut:
         return cls(
             id=r.id,
+            escrow=r.escrow,
             deal_id=r.deal_id,
             milestone=r.milestone,
             signer=r.signer,
@@ -93,7 +97,8 @@ class IntakeOut(BaseModel):
         200: {"model": IntakeOut, "description": "handed in before by this signer: its record"},
         **errors(
             {
-                400: "for another contract (EIP-712 domain), chain or escrow",
+                400: "for another contract (EIP-712 domain), chain, or an escrow this service "
+                "does not serve",
                 401: "the signature is not the named signer's, or its deadline has passed",
                 403: "the signer is not a live key of one of the oracles the milestone names",
                 404: "the escrow knows no such deal, or the deal no such milestone",
@@ -110,21 +115,22 @@ def hand_in(
         SignedAttestationIn,
         Body(description="the JSON of `escrow-oracle sign` (docs/attestations.md)"),
     ],
-    chain: ChainDep,
+    escrows: EscrowsDep,
     sessions: SessionsDep,
     store: StoreDep,
     response: Response,
 ) -> IntakeOut:
-    """Check a signed attestation and queue it for relaying. Checked here: the domain (this
-    chain and escrow), the signature (offline for ECDSA keys, by an `isValidSignature` call
-    for contract keys, EIP-1271) and deadline, the deal and the milestone exist, the signer is
+    """Check a signed attestation and queue it for relaying, to the escrow its domain names.
+    Checked here: the domain (this chain, and an escrow this service serves), the signature
+    (offline for ECDSA keys, by an `isValidSignature` call for contract keys, EIP-1271) and
+    deadline, the deal and the milestone exist, the signer is
     a live key of one of the oracles the milestone names, and the evidence document is pinned
     here. One record per (attestation, signer): the oracles of a 2-of-2 milestone signing the
     same facts are two records, both relayed. The escrow checks everything again when the
     batch lands; GET /attestations/{id} follows."""
     signed = document.signed()
     a = signed.attestation
-    _check_domain(document.domain, chain)
+    chain = _check_domain(document.domain, escrows)
     result = verify(signed, contract_check=chain.accepts_signature)
     if not result.ok:
         raise HTTPException(401, "; ".join(result.problems))
@@ -143,6 +149,7 @@ def hand_in(
     with sessions() as db:
         row = AttestationIntake(
             digest=digest,
+            escrow=chain.escrow_address,
             deal_id=a.deal_id,
             milestone=a.milestone,
             signer=signed.signer,
@@ -171,18 +178,24 @@ def status_of(intake_id: RowId, db: DbDep) -> IntakeOut:
     return IntakeOut.of(row)
 
 
-def _check_domain(domain: DomainIn, chain: Chain) -> None:
+def _check_domain(domain: DomainIn, escrows: Escrows) -> Chain:
+    """The escrow the attestation is signed for, if this service serves it."""
     if (domain.name, domain.version) != (
         eip712.ESCROW_DOMAIN_NAME,
         eip712.ESCROW_DOMAIN_VERSION,
     ):
         raise HTTPException(400, "attestation is for another contract (EIP-712 domain)")
-    if (domain.chainId, domain.verifyingContract) != (chain.chain_id, chain.escrow_address):
+    try:
+        chain = escrows.get(domain.verifyingContract)
+    except UnknownEscrow:
+        chain = None
+    if chain is None or domain.chainId != chain.chain_id:
         raise HTTPException(
             400,
             f"attestation is for escrow {domain.verifyingContract} on chain {domain.chainId}, "
             "not this service's",
         )
+    return chain
 
 
 def _check_oracle(chain: Chain, signer: str, a: Attestation) -> None:

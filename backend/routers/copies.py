@@ -77,6 +77,8 @@ async def add_copy(
     manifest_cid = _cid(cid)
     row, manifest = await run_in_threadpool(_manifest, sessions, store, manifest_cid)
     readers = body.checked_readers()
+    if row.escrow is not None:  # the manifest's deal is this escrow's
+        chain = await run_in_threadpool(request.app.state.escrows.get, row.escrow)
     signed = await run_in_threadpool(
         uploads.check_signer,
         chain,

@@ -1,21 +1,23 @@
-"""/deals: the deal index built by backend/indexer.py from the escrow's events."""
+"""/escrows/{escrow}/deals: the deal index built by backend/indexer.py from each escrow's
+events (and /deals, the default escrow's, deprecated: backend/routers/_escrow.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from eth_utils import is_address, to_checksum_address
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from backend.db import ChainEvent, DealRow, Evidence, MilestoneRow, VerdictRow
-from backend.deps import DbDep
+from backend.deps import DbDep, EscrowDep
 from backend.evidence.cid import raw_cid_of_sha256
 from backend.routers._common import DealId, Route, errors
+from backend.routers._escrow import escrow_routers, route
 from backend.routers.evidence import EvidenceMeta
 
-router = APIRouter(prefix="/deals", tags=["deals"], route_class=Route)
+routers = escrow_routers("/deals", tags=["deals"], route_class=Route)
 
 
 class VerdictOut(BaseModel):
@@ -41,6 +43,7 @@ class MilestoneOut(BaseModel):
 
 
 class DealSummary(BaseModel):
+    escrow: str
     deal_id: int
     buyer: str
     supplier: str
@@ -57,14 +60,25 @@ class DealOut(DealSummary):
     history: list[dict]
 
 
-@router.get(
-    "", response_model=list[DealSummary], responses=errors({400: "party is not an address"})
+@route(
+    routers,
+    "GET",
+    "",
+    response_model=list[DealSummary],
+    responses=errors({400: "party is not an address", 404: "no such escrow here"}),
 )
 def list_deals(
-    db: DbDep, party: Annotated[str | None, Query(description="buyer or supplier address")] = None
+    chain: EscrowDep,
+    db: DbDep,
+    party: Annotated[str | None, Query(description="buyer or supplier address")] = None,
 ) -> list[DealSummary]:
-    """Indexed deals, newest first; `party` keeps those where it is buyer or supplier."""
-    query = select(DealRow).order_by(DealRow.deal_id.desc())
+    """The escrow's indexed deals, newest first; `party` keeps those where it is buyer or
+    supplier."""
+    query = (
+        select(DealRow)
+        .where(DealRow.escrow == chain.escrow_address)
+        .order_by(DealRow.deal_id.desc())
+    )
     if party is not None:
         if not is_address(party):
             raise HTTPException(400, "party must be an address")
@@ -73,18 +87,25 @@ def list_deals(
     return [_summary(d) for d in db.scalars(query)]
 
 
-@router.get(
+@route(
+    routers,
+    "GET",
     "/{deal_id}",
     response_model=DealOut,
-    responses=errors({404: "not indexed: unknown, or not confirmed yet"}),
+    responses=errors({404: "not indexed: unknown, or not confirmed yet; or no such escrow"}),
 )
-def get_deal(deal_id: DealId, db: DbDep) -> DealOut:
+def get_deal(chain: EscrowDep, deal_id: DealId, db: DbDep) -> DealOut:
     """One deal: amounts funded / released / refunded, each milestone with its verdicts and
     links to their evidence, and the deal's whole event history."""
-    deal = db.get(DealRow, deal_id)
+    escrow = chain.escrow_address
+    deal = db.get(DealRow, (escrow, deal_id))
     if deal is None:
-        raise HTTPException(404, f"deal {deal_id} is not indexed (unknown or not confirmed yet)")
-    verdicts = db.scalars(select(VerdictRow).where(VerdictRow.deal_id == deal_id)).all()
+        raise HTTPException(
+            404, f"deal {deal_id} of {escrow} is not indexed (unknown or not confirmed yet)"
+        )
+    verdicts = db.scalars(
+        select(VerdictRow).where(VerdictRow.escrow == escrow, VerdictRow.deal_id == deal_id)
+    ).all()
     known = {
         e.sha256: e.cid
         for e in db.scalars(
@@ -103,14 +124,16 @@ def get_deal(deal_id: DealId, db: DbDep) -> DealOut:
             verdicts=[_verdict(v, known) for v in verdicts if v.index == m.index],
         )
         for m in db.scalars(
-            select(MilestoneRow).where(MilestoneRow.deal_id == deal_id).order_by(MilestoneRow.index)
+            select(MilestoneRow)
+            .where(MilestoneRow.escrow == escrow, MilestoneRow.deal_id == deal_id)
+            .order_by(MilestoneRow.index)
         )
     ]
     history = [
         {"block": e.block, "tx_hash": e.tx_hash, "event": e.name, "args": e.args}
         for e in db.scalars(
             select(ChainEvent)
-            .where(ChainEvent.deal_id == deal_id)
+            .where(ChainEvent.escrow == escrow, ChainEvent.deal_id == deal_id)
             .order_by(ChainEvent.block, ChainEvent.log_index)
         )
     ]
@@ -119,6 +142,7 @@ def get_deal(deal_id: DealId, db: DbDep) -> DealOut:
 
 def _summary(d: DealRow) -> DealSummary:
     return DealSummary(
+        escrow=d.escrow,
         deal_id=d.deal_id,
         buyer=d.buyer,
         supplier=d.supplier,
@@ -145,12 +169,20 @@ def _verdict(v: VerdictRow, known: dict[str, str]) -> VerdictOut:
     )
 
 
-@router.get("/{deal_id}/documents", response_model=list[EvidenceMeta])
-def documents(deal_id: DealId, db: DbDep) -> list[EvidenceMeta]:
+@route(
+    routers,
+    "GET",
+    "/{deal_id}/documents",
+    response_model=list[EvidenceMeta],
+    responses=errors({404: "no such escrow here"}),
+)
+def documents(chain: EscrowDep, deal_id: DealId, db: DbDep) -> list[EvidenceMeta]:
     """The documents uploaded for the deal (`POST /evidence?deal=`), oldest first: plain
     documents, and for confidential ones their ciphertexts and manifests (by media type). An
     unknown deal has none."""
     rows = db.scalars(
-        select(Evidence).where(Evidence.deal_id == deal_id).order_by(Evidence.created_at)
+        select(Evidence)
+        .where(Evidence.escrow == chain.escrow_address, Evidence.deal_id == deal_id)
+        .order_by(Evidence.created_at)
     )
     return [EvidenceMeta.of(row) for row in rows]

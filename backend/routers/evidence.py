@@ -33,6 +33,7 @@ class EvidenceMeta(BaseModel):
     size: int
     media_type: str
     uploader: str
+    escrow: str | None  # the deal's escrow, with its id; null for a document of no deal
     deal_id: int | None
     milestone: int | None
     created: bool = False
@@ -45,6 +46,7 @@ class EvidenceMeta(BaseModel):
             size=row.size,
             media_type=row.media_type,
             uploader=row.uploader,
+            escrow=row.escrow,
             deal_id=row.deal_id,
             milestone=row.milestone,
             created=created,
@@ -111,7 +113,7 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
                 "not one multipart field `file`, or a milestone without its deal",
                 401: "missing, bad, expired or replayed signature",
                 403: "signer may not upload (for this deal)",
-                404: "unknown deal",
+                404: "unknown deal, or an escrow this service does not serve",
                 413: "document larger than the configured limit",
                 415: "media type (sniffed from the bytes) not allowed",
                 503: UNAVAILABLE,
@@ -136,13 +138,22 @@ async def upload(
         ),
     ] = None,
     deal: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="link to this deal")] = None,
+    escrow: Annotated[
+        str | None,
+        Query(
+            description="the deal's escrow (default: the service's default escrow); the "
+            "signed message names it",
+            pattern="^0x[0-9a-fA-F]{40}$",
+        ),
+    ] = None,
     milestone: Annotated[
         int | None, Query(ge=0, le=MAX_MILESTONE_INDEX, description="and this milestone")
     ] = None,
 ):
     """Upload one document as the multipart field `file`. The request is signed (see
-    docs/service.md): by a party of `deal`, an oracle or the arbiter it names, or, for a
-    document not linked to a deal, by any live operator key. The media type is sniffed from
+    docs/service.md), naming `escrow` (the default one when not given): by a party of `deal`
+    (a deal of that escrow), an oracle or the arbiter it names, or, for a document not linked
+    to a deal, by any live operator key of that escrow. The media type is sniffed from
     the bytes (PDF, PNG, JPEG, WebP, JSON, plain text; for a confidential document, its age
     ciphertext and then its manifest, which is refused with 422 unless the ciphertext it names
     is stored here: docs/service.md). The same bytes twice give the same CID
@@ -157,6 +168,8 @@ async def upload(
         raise HTTPException(400, "a milestone link needs its deal")
 
     timing = ServerTiming()
+    if escrow is not None:
+        chain = await run_in_threadpool(request.app.state.escrows.get, escrow)
     # Who signed, and may they: before a byte of the body is read.
     signed = await run_in_threadpool(
         uploads.check_signer, chain, sessions, settings, x_escrow_auth, claimed, deal

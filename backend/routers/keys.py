@@ -1,5 +1,6 @@
 """/keys: the parties' published age recipients (signed bindings, docs/confidential.md), and
-/deals/{id}/readers: whom a deal's documents are encrypted to. Bindings are kept and served
+/escrows/{escrow}/deals/{id}/readers (/deals/{id}/readers for the default escrow, deprecated):
+whom a deal's documents are encrypted to. Bindings are kept and served
 as the signed documents they came in, so a client verifies them itself."""
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from backend.chain import Chain
 from backend.confidential.binding import Binding, verify_binding
 from backend.confidential.errors import BindingError
 from backend.db import KeyBinding
-from backend.deps import ChainDep, DbDep, SessionsDep
+from backend.deps import ChainDep, DbDep, EscrowDep, SessionsDep
 from backend.escrow.http import Uint32, Uint256, uint
 from backend.routers._common import UNAVAILABLE, DealId, Route, errors
+from backend.routers._escrow import escrow_routers, route
 
 router = APIRouter(tags=["confidential"], route_class=Route)
+deal_routers = escrow_routers("/deals", tags=["confidential"], route_class=Route)
+routers = (router, *deal_routers)
 
 if TYPE_CHECKING:
     Uint64 = int
@@ -173,16 +177,21 @@ class ReaderOut(BaseModel):
 
 
 class ReadersOut(BaseModel):
+    escrow: str
     deal_id: int
     readers: list[ReaderOut]
 
 
-@router.get(
-    "/deals/{deal_id}/readers",
+@route(
+    deal_routers,
+    "GET",
+    "/{deal_id}/readers",
     response_model=ReadersOut,
-    responses=errors({404: "the escrow knows no such deal", 503: UNAVAILABLE}),
+    responses=errors(
+        {404: "the escrow knows no such deal, or the service no such escrow", 503: UNAVAILABLE}
+    ),
 )
-async def readers(deal_id: DealId, chain: ChainDep, sessions: SessionsDep) -> ReadersOut:
+async def readers(deal_id: DealId, chain: EscrowDep, sessions: SessionsDep) -> ReadersOut:
     """Everyone entitled to read the deal's documents: buyer, supplier, payee if assigned,
     every live key of every operator the deal's milestones name, the arbiter's live keys;
     each with its roles and its newest binding (null when it published none: a client warns
@@ -192,6 +201,7 @@ async def readers(deal_id: DealId, chain: ChainDep, sessions: SessionsDep) -> Re
         rows = db.scalars(select(KeyBinding).where(KeyBinding.account.in_(list(entitled))))
         bindings = {row.account: row.document for row in rows}
     return ReadersOut(
+        escrow=chain.escrow_address,
         deal_id=deal_id,
         readers=[
             ReaderOut(account=a, roles=roles, operator=op, binding=bindings.get(a))

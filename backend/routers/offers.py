@@ -13,14 +13,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.chain import Chain
 from backend.db import ChainEvent, Offer
-from backend.deps import ChainDep, SessionsDep
+from backend.deps import ChainDep, EscrowsDep, SessionsDep
 from backend.escrow import eip712
 from backend.escrow.http import DealOfferIn, SignatureHex, WireModel
 from backend.escrow.messages import escrow_message
 from backend.escrow.struct import ZERO_ADDRESS
 from backend.escrow.structs import DealOffer
+from backend.escrows import Escrows
 from backend.routers._common import UNAVAILABLE, Route, RowId, errors
 from backend.routers._typed import StoredOut, normalised, typed
 
@@ -36,6 +36,7 @@ class SignedOffer(WireModel):
 
 class OfferOut(StoredOut):
     id: int
+    escrow: str  # whose EIP-712 domain it is signed in: the escrow that will hold the deal
     supplier: str
     buyer: str
     nonce: str  # uint256 values as decimal strings (JavaScript numbers stop at 2^53)
@@ -58,6 +59,7 @@ class OfferOut(StoredOut):
                 400: "buyer is supplier, zero address, no or too many milestones, "
                 "deadline passed, no usable signature",
                 403: "not signed by offer.supplier (or changed after signing)",
+                404: "an escrow this service does not serve",
                 409: "the supplier's nonce is used (an offer accepted or withdrawn)",
                 413: "request body too large",
                 503: UNAVAILABLE,
@@ -68,14 +70,25 @@ class OfferOut(StoredOut):
 def post_offer(
     signed: Annotated[SignedOffer, Body()],
     chain: ChainDep,
+    escrows: EscrowsDep,
     sessions: SessionsDep,
     response: Response,
+    escrow: Annotated[
+        str | None,
+        Query(
+            description="the escrow whose domain the offer is signed in (default: the "
+            "service's default escrow)",
+            pattern="^0x[0-9a-fA-F]{40}$",
+        ),
+    ] = None,
 ) -> OfferOut:
     """Store a deal offer signed by its supplier (`offer` as passed to eth_signTypedData_v4,
     in the escrow's domain) after the checks the escrow will make when the buyer accepts it:
     two distinct non-zero parties, 1 to MAX_MILESTONES milestones, the deadline ahead (chain
     time), the signature the supplier's (ECDSA, or EIP-1271 for a contract wallet), and the
     supplier's nonce unused."""
+    if escrow is not None:
+        chain = escrows.get(escrow)
     o = signed.offer
     if o.buyer == o.supplier:
         raise HTTPException(400, f"the buyer and the supplier are the same address ({o.buyer})")
@@ -99,7 +112,7 @@ def post_offer(
         )
     if same is not None:  # handed in before (a retry): its record, as it stands now
         response.status_code = status.HTTP_200_OK
-        return _out(chain, sessions, [same], now)[0]
+        return _out(escrows, sessions, [same], now)[0]
     if o.deadline <= now:
         raise HTTPException(400, f"deadline {o.deadline} has passed (chain time {now})")
     signer, recovered, problems = eip712.signer_among(
@@ -117,6 +130,7 @@ def post_offer(
         raise HTTPException(409, "offer nonce already used (accepted or withdrawn)")
     with sessions() as db:
         row = Offer(
+            escrow=chain.escrow_address,
             supplier=o.supplier,
             buyer=o.buyer,
             nonce=str(o.nonce),
@@ -146,13 +160,15 @@ def post_offer(
 )
 def list_offers(
     chain: ChainDep,
+    escrows: EscrowsDep,
     sessions: SessionsDep,
     party: Annotated[str, Query(description="the buyer's or the supplier's address")],
     status_filter: Annotated[
         Status | None, Query(alias="status", description="only the offers in this status")
     ] = None,
 ) -> list[OfferOut]:
-    """The offers where `party` is the buyer or the supplier, newest first, each with its
+    """The offers where `party` is the buyer or the supplier, in every escrow served, newest
+    first, each with its
     `status` read from the chain now: `open` (nonce unused, deadline ahead), `used` (the nonce
     is used: accepted, or withdrawn), `withdrawn` (used, and the deal index holds the
     supplier's `OfferCancelled` for it) or `expired`."""
@@ -167,7 +183,7 @@ def list_offers(
         ).all()
     if not rows:
         return []
-    listed = _out(chain, sessions, rows, chain.block_time())
+    listed = _out(escrows, sessions, rows, chain.block_time())
     return [o for o in listed if status_filter is None or o.status == status_filter]
 
 
@@ -176,19 +192,22 @@ def list_offers(
     response_model=OfferOut,
     responses=errors({404: "no such offer", 503: UNAVAILABLE}),
 )
-def get_offer(offer_id: RowId, chain: ChainDep, sessions: SessionsDep) -> OfferOut:
+def get_offer(
+    offer_id: RowId, chain: ChainDep, escrows: EscrowsDep, sessions: SessionsDep
+) -> OfferOut:
     """One stored offer, with its `status` read from the chain now."""
     with sessions() as db:
         row = db.get(Offer, offer_id)
     if row is None:
         raise HTTPException(404, f"no offer {offer_id}")
-    return _out(chain, sessions, [row], chain.block_time())[0]
+    return _out(escrows, sessions, [row], chain.block_time())[0]
 
 
-def _out(chain: Chain, sessions, rows: Sequence[Offer], now: int) -> list[OfferOut]:
-    """The records with their status: the nonces read from the chain first, then, for the used
-    ones, the deal index asked whether they were withdrawn (no session open meanwhile)."""
-    used = [chain.offer_nonce_used(r.supplier, int(r.nonce)) for r in rows]
+def _out(escrows: Escrows, sessions, rows: Sequence[Offer], now: int) -> list[OfferOut]:
+    """The records with their status: the nonces read from each offer's escrow first, then,
+    for the used ones, the deal index asked whether they were withdrawn (no session open
+    meanwhile)."""
+    used = [escrows.get(r.escrow).offer_nonce_used(r.supplier, int(r.nonce)) for r in rows]
     withdrawn = set()
     if any(used):
         with sessions() as db:
@@ -212,6 +231,7 @@ def _withdrawn(db: Session, row: Offer) -> bool:
     indexer keeps uints from 2^53 up as decimal strings)."""
     events = db.scalars(
         select(ChainEvent).where(
+            ChainEvent.escrow == row.escrow,
             ChainEvent.name == "OfferCancelled",
             ChainEvent.args["supplier"].as_string() == row.supplier,
         )

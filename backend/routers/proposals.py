@@ -1,4 +1,5 @@
-"""/deals/{deal_id}/proposals: change orders and cancellations one party of a deal signed
+"""/escrows/{escrow}/deals/{deal_id}/proposals (and /deals/{deal_id}/proposals, the default
+escrow's, deprecated): change orders and cancellations one party of a deal signed
 (EIP-712 `Amendment` / `Cancellation`, docs/typed-data.md), kept for the other party, who
 applies them on chain with `amend` / `cancelByAgreement`."""
 
@@ -6,23 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi import Body, HTTPException, Query, Response, status
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.chain import DealParties
 from backend.db import Proposal
-from backend.deps import ChainDep, SessionsDep
+from backend.deps import EscrowDep, SessionsDep
 from backend.escrow import eip712
 from backend.escrow.http import AmendmentIn, CancellationIn, SignatureHex, WireModel
 from backend.escrow.messages import escrow_message
 from backend.escrow.statuses import DealStatus
 from backend.escrow.structs import Amendment, Cancellation
 from backend.routers._common import UNAVAILABLE, DealId, Route, errors
+from backend.routers._escrow import escrow_routers, route
 from backend.routers._typed import StoredOut, normalised, typed
 
-router = APIRouter(prefix="/deals/{deal_id}/proposals", tags=["proposals"], route_class=Route)
+routers = escrow_routers("/deals/{deal_id}/proposals", tags=["proposals"], route_class=Route)
 
 Kind = Literal["amendment", "cancellation"]
 STRUCT = {"amendment": Amendment, "cancellation": Cancellation}
@@ -47,6 +49,7 @@ Status = Literal["open", "stale", "expired", "revoked"]
 
 class ProposalOut(StoredOut):
     id: int
+    escrow: str
     deal_id: int
     kind: Kind
     signer: str
@@ -60,7 +63,9 @@ class ProposalOut(StoredOut):
     status: Status
 
 
-@router.post(
+@route(
+    routers,
+    "POST",
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ProposalOut,
@@ -70,7 +75,7 @@ class ProposalOut(StoredOut):
             {
                 400: "message.dealId is not the path's deal, deadline passed, no usable signature",
                 403: "signed by neither the buyer nor the supplier of the deal",
-                404: "the escrow knows no such deal",
+                404: "the escrow knows no such deal, or the service no such escrow",
                 409: "stale (dealVersion is not the deal's version), revoked (nonce is not the "
                 "signer's agreement nonce) or deal cancelled",
                 413: "request body too large",
@@ -82,7 +87,7 @@ class ProposalOut(StoredOut):
 def propose(
     deal_id: DealId,
     proposal: Annotated[ProposalIn, Body()],
-    chain: ChainDep,
+    chain: EscrowDep,
     sessions: SessionsDep,
     response: Response,
 ) -> ProposalOut:
@@ -133,6 +138,7 @@ def propose(
         )
     with sessions() as db:
         row = Proposal(
+            escrow=chain.escrow_address,
             deal_id=deal_id,
             kind=proposal.kind,
             signer=signer,
@@ -154,10 +160,16 @@ def propose(
     return ProposalOut.of(row, _status(row, deal, now, {signer: current}))
 
 
-@router.get("", response_model=list[ProposalOut], responses=errors({503: UNAVAILABLE}))
+@route(
+    routers,
+    "GET",
+    "",
+    response_model=list[ProposalOut],
+    responses=errors({404: "no such escrow here", 503: UNAVAILABLE}),
+)
 def list_proposals(
     deal_id: DealId,
-    chain: ChainDep,
+    chain: EscrowDep,
     sessions: SessionsDep,
     kind: Annotated[Kind | None, Query(description="only amendments or cancellations")] = None,
 ) -> list[ProposalOut]:
@@ -165,7 +177,11 @@ def list_proposals(
     now: `open` (its dealVersion is the deal's version, the deal is not cancelled, the deadline
     is ahead), `stale` (applied or superseded: the version moved on or the deal was cancelled)
     or `expired`."""
-    query = select(Proposal).where(Proposal.deal_id == deal_id).order_by(Proposal.id.desc())
+    query = (
+        select(Proposal)
+        .where(Proposal.escrow == chain.escrow_address, Proposal.deal_id == deal_id)
+        .order_by(Proposal.id.desc())
+    )
     if kind is not None:
         query = query.where(Proposal.kind == kind)
     with sessions() as db:

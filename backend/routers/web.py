@@ -19,7 +19,9 @@ from backend import typed_data
 from backend.chain import load_abi
 from backend.escrow.statuses import ChangeAction, DealStatus, MilestoneStatus
 from backend.escrow.structs import MAX_BPS, MAX_ORACLES, UINT96_MAX
+from backend.routers import escrows
 from backend.routers._common import UNAVAILABLE, Route, errors
+from backend.routers.escrows import EscrowOut
 from backend.settings import ROOT
 
 WEB_DIR = ROOT / "web"
@@ -78,7 +80,8 @@ class Limits(BaseModel):
 
 class PageConfig(BaseModel):
     chain_id: int
-    escrow: str
+    escrow: str = Field(description="the default escrow (the first of `escrows`)")
+    escrows: list[EscrowOut] = Field(description="every escrow served, one per token")
     rpc_url: str = Field(description="the RPC the page reads the chain through")
     max_upload_bytes: int
     domain: Domain = Field(description="the escrow's EIP-712 domain, without chain and address")
@@ -101,7 +104,8 @@ CHANGE_ACTIONS = [action.name.lower() for action in sorted(ChangeAction)]
 
 @router.get("/app/config.json", responses=errors({503: UNAVAILABLE}))
 def config(request: Request) -> PageConfig:
-    """The deployment the page works with: chain id, escrow address, the RPC URL it reads
+    """The deployment the page works with: chain id, the escrows (one per token: address,
+    token, symbol, decimals; the default first), the RPC URL it reads
     through, the EIP-712 types it signs (the same lists docs/typed-data.md documents), and the
     escrow's vocabulary: its statuses and change actions by number, and its limits."""
     settings = request.app.state.settings
@@ -109,6 +113,7 @@ def config(request: Request) -> PageConfig:
     return PageConfig(
         chain_id=chain.chain_id,
         escrow=chain.escrow_address,
+        escrows=escrows.listed(request),
         rpc_url=settings.public_rpc_url or settings.rpc_url,
         max_upload_bytes=settings.max_upload_bytes,
         domain=Domain(name=typed_data.ESCROW_DOMAIN_NAME, version=typed_data.ESCROW_DOMAIN_VERSION),

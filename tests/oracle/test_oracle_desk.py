@@ -163,7 +163,13 @@ def test_a_reader_without_a_copy_or_with_the_wrong_key_gets_a_clear_error_and_no
     assert not out.exists()
 
 
-def test_inbox_of_a_key_of_no_operator_is_a_clear_error(service, keystores):
+def test_inbox_of_a_key_of_no_operator_or_of_an_escrow_not_served_is_a_clear_error(
+    service, keystores, escrow
+):
     done = desk("inbox", service, keystores["stranger"])
     assert done.returncode == 2
     assert "is not a live key of any operator" in done.stderr
+    nowhere = "0x" + "00" * 19 + "01"
+    done = desk("inbox", service, keystores["inspector"], "--escrow", nowhere)
+    assert done.returncode == 2
+    assert f"serves no escrow at {nowhere}: it serves {escrow.address} (tUSD)" in done.stderr

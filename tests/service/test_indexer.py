@@ -11,7 +11,8 @@ from service_helpers import BOTH_DATABASES
 
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, MilestoneRow, VerdictRow, make_sessionmaker
-from backend.indexer import Indexer, _jsonable
+from backend.event_logs import jsonable
+from backend.indexer import Indexer
 from backend.settings import Settings
 from backend.terms import (
     Amendment,
@@ -67,7 +68,7 @@ def _chain_logs(escrow, start):
 
 def _assert_matches_chain(sessions, escrow, deal_id):
     with sessions() as db:
-        row = db.get(DealRow, deal_id)
+        row = db.get(DealRow, (escrow.address, deal_id))
         view = escrow.getDeal(deal_id)
         assert (row.buyer, row.supplier, row.arbiter) == (
             view["buyer"],
@@ -78,7 +79,7 @@ def _assert_matches_chain(sessions, escrow, deal_id):
         assert int(row.total) == view["total"] and int(row.funded) == view["total"]
         for i in range(view["milestoneCount"]):
             on_chain = escrow.getMilestone(deal_id, i)
-            row_i = db.get(MilestoneRow, (deal_id, i))
+            row_i = db.get(MilestoneRow, (escrow.address, deal_id, i))
             assert row_i.status == MilestoneStatus(on_chain["status"]).name.title()
             assert row_i.due_at == on_chain["dueAt"]
 
@@ -89,7 +90,7 @@ def test_index_matches_the_chain(index, escrow, history):
     make().sync()
     _assert_matches_chain(sessions, escrow, history.id)
     with sessions() as db:
-        row = db.get(DealRow, history.id)
+        row = db.get(DealRow, (escrow.address, history.id))
         assert (int(row.released), int(row.refunded)) == (100 * USD, 300 * USD)
 
 
@@ -129,11 +130,11 @@ def test_unconfirmed_blocks_wait(index, escrow, inspector, ops, create_deal):
     deal = create_deal(milestones([USD], [(ops.inspector,)]))
     make(confirmations=3).sync()
     with sessions() as db:
-        assert db.get(DealRow, deal.id) is None
+        assert db.get(DealRow, (escrow.address, deal.id)) is None
     brownie.chain.mine(3)
     make(confirmations=3).sync()
     with sessions() as db:
-        assert db.get(DealRow, deal.id) is not None
+        assert db.get(DealRow, (escrow.address, deal.id)) is not None
 
 
 def test_deals_routes_serve_the_index(make_client, escrow, buyer, supplier, stranger, history):
@@ -230,11 +231,14 @@ def test_index_follows_disputes_retention_and_cancellation(
     for deal_id in (deal.id, other.id):
         _assert_matches_chain(sessions, escrow, deal_id)
     with sessions() as db:
-        first, second = db.get(DealRow, deal.id), db.get(DealRow, other.id)
+        first, second = (
+            db.get(DealRow, (escrow.address, deal.id)),
+            db.get(DealRow, (escrow.address, other.id)),
+        )
         assert (int(first.released), int(first.refunded)) == (270 * USD, 330 * USD)
         assert (int(second.released), int(second.refunded)) == (60 * USD, 90 * USD)
         assert second.status == "Cancelled"
-        assert db.get(MilestoneRow, (other.id, 1)).due_at == m1["dueAt"] + 10 * DAY
+        assert db.get(MilestoneRow, (escrow.address, other.id, 1)).due_at == m1["dueAt"] + 10 * DAY
     assert stable.balanceOf(supplier) == 330 * USD
     assert stable.balanceOf(buyer) == 420 * USD
     _assert_history_is_what_web3_decodes(sessions, escrow, make().start_block)
@@ -252,7 +256,7 @@ def _assert_history_is_what_web3_decodes(sessions, escrow, start):
     for log in _chain_logs(escrow, start):
         name = topics["0x" + bytes(log["topics"][0]).hex()]
         decoded = getattr(contract.events, name)().process_log(log)
-        expected.append((log["blockNumber"], log["logIndex"], name, _jsonable(dict(decoded.args))))
+        expected.append((log["blockNumber"], log["logIndex"], name, jsonable(dict(decoded.args))))
     with sessions() as db:
         stored = [
             (e.block, e.log_index, e.name, e.args)

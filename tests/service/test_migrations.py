@@ -15,8 +15,18 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from eth_utils import to_checksum_address
 from service_helpers import BOTH_DATABASES
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, create_engine, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    create_engine,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
 from backend import migrate
@@ -66,15 +76,28 @@ def _comparable(row: dict) -> dict:  # SQLite gives datetimes back without their
     return {k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def test_the_320a76e_schema_with_a_row_in_every_table_upgrades_and_keeps_them(empty_database):
-    engine = create_engine(empty_database)
+def _old_database(url: str, cursors: int = 1):
+    """A database with the 320a76e schema and two rows in every table but indexer_cursor,
+    which has `cursors` (the escrows the index followed)."""
+    engine = create_engine(url)
     migrate.upgrade(engine, "0001")
     tables = _baseline_tables()
     written = {}
     with engine.begin() as conn:
         for table in tables:
-            written[table.name] = [_row(table, n) for n in (1, 2)]
+            count = cursors if table.name == "indexer_cursor" else 2
+            written[table.name] = [_row(table, n) for n in range(1, count + 1)]
             conn.execute(table.insert(), written[table.name])
+    return engine, tables, written
+
+
+# The tables whose rows belong to one deal of one escrow (revision 0004 names it in them).
+DEAL_SCOPED = ("deals", "milestones", "verdicts", "chain_events", "attestation_intake")
+DEAL_SCOPED += ("proposals", "offers")
+
+
+def test_the_320a76e_schema_with_a_row_in_every_table_upgrades_and_keeps_them(empty_database):
+    engine, tables, written = _old_database(empty_database)
 
     migrate.upgrade(engine)
 
@@ -88,18 +111,44 @@ def test_the_320a76e_schema_with_a_row_in_every_table_upgrades_and_keeps_them(em
             assert [_comparable(r) for r in found] == [
                 _comparable(r) for r in written[table.name]
             ], table.name
-    # The revision's point: a second oracle's signature of the same digest is taken, the same
+    # 0004: the rows are the escrow's its index followed (the only cursor).
+    escrow = written["indexer_cursor"][0]["escrow"]
+    with engine.connect() as conn:
+        for name in DEAL_SCOPED:
+            found = conn.execute(text(f"SELECT DISTINCT escrow FROM {name}")).scalars().all()
+            assert found == [escrow], name
+        linked = conn.execute(text("SELECT escrow FROM evidence WHERE deal_id IS NOT NULL"))
+        assert linked.scalars().all() == [escrow, escrow]
+    # 0002's point: a second oracle's signature of the same digest is taken, the same
     # oracle's twice is not.
     sessions = make_sessionmaker(empty_database)
     old = written["attestation_intake"][0]
     with sessions() as db:
-        db.add(AttestationIntake(**{**old, "id": None, "signer": "0xB"}))
+        db.add(AttestationIntake(**{**old, "id": None, "signer": "0xB", "escrow": escrow}))
         db.commit()
-        db.add(AttestationIntake(**{**old, "id": None}))
+        db.add(AttestationIntake(**{**old, "id": None, "escrow": escrow}))
         with pytest.raises(IntegrityError):
             db.commit()
     engine.dispose()
     sessions.kw["bind"].dispose()
+
+
+def test_rows_of_an_index_that_followed_two_escrows_wait_for_the_escrow_to_be_named(
+    empty_database,
+):
+    engine, _, written = _old_database(empty_database, cursors=2)
+    with pytest.raises(Exception, match="escrow-db upgrade --escrow"):
+        migrate.upgrade(engine)
+    assert migrate.current(engine) == "0001"  # refused before any revision ran
+    named = "0x" + "ab" * 20
+    migrate.upgrade(engine, escrow=named)
+    assert migrate.current(engine) == migrate.head()
+    with engine.connect() as conn:
+        for name in DEAL_SCOPED:
+            found = conn.execute(text(f"SELECT DISTINCT escrow FROM {name}")).scalars().all()
+            assert found == [to_checksum_address(named)], name
+        assert conn.execute(text("SELECT count(*) FROM deals")).scalar() == len(written["deals"])
+    engine.dispose()
 
 
 def test_the_models_and_the_head_revision_agree(empty_database):

@@ -89,6 +89,7 @@ def test_offer_is_stored_listed_and_accepted_from_the_stored_data(
     created = r.json()
     assert created | {"id": None, "created_at": None} == {
         "id": None,
+        "escrow": escrow.address,
         "supplier": supplier.address,
         "buyer": buyer.address,
         "nonce": "1",

@@ -99,6 +99,7 @@ def test_cancellation_is_stored_listed_and_applied_from_the_stored_data(
     digest = escrow.hashCancellation(c.as_tuple())
     assert created | {"created_at": None} == {
         "id": created["id"],
+        "escrow": escrow.address,
         "deal_id": active_deal.id,
         "kind": "cancellation",
         "signer": supplier.address,

@@ -289,13 +289,14 @@ def test_a_database_made_before_keeps_its_attestations_and_takes_a_second_signer
                 'applied', NULL, '0xt', '2025-11-03 10:00:00');
             """
         )
-    sessions = make_sessionmaker(f"sqlite:///{path}")
+    escrow = "0x" + "ab" * 20  # the one escrow the service ran with (revision 0004 names it)
+    sessions = make_sessionmaker(f"sqlite:///{path}", escrow)
     with sessions() as db:
         [kept] = db.scalars(select(AttestationIntake)).all()
         assert (kept.id, kept.digest, kept.signer, kept.status) == (7, "0xd1", "0xA", "applied")
         db.add(
             AttestationIntake(
-                digest="0xd1", deal_id=1, milestone=1, signer="0xB", met=True,
+                digest="0xd1", escrow=escrow, deal_id=1, milestone=1, signer="0xB", met=True,
                 evidence_sha256="ab", document="{}",
             )
         )  # fmt: skip

@@ -36,7 +36,7 @@ async function start() {
 function renderWallet() {
   const bar = document.getElementById("wallet");
   const w = state.wallet;
-  const network = h("span.network", `chain ${state.config.chain_id} · ${state.token.symbol}`);
+  const network = h("span.network", `chain ${state.config.chain_id} · ${state.config.escrows.map((e) => e.symbol).join(", ")}`);
   if (!w.eip1193) {
     replace(bar, network, h("span.muted", "no wallet: read-only"));
   } else if (!w.account) {

@@ -1,5 +1,6 @@
-// Reading the chain and the service: the deployment (/app/config.json, the escrow's ABI, its
-// token), reads through the deployment's RPC, the service's JSON API, and the escrow's
+// Reading the chain and the service: the deployment (/app/config.json, the escrows' ABI, the
+// escrow the page works on and its token: one escrow per token), reads through the
+// deployment's RPC, the service's JSON API, and the escrow's
 // numbers (statuses, events) turned into the names the rest of the page uses.
 import * as ethers from "../vendor/ethers.js";
 import { UserError } from "./errors.js";
@@ -27,20 +28,40 @@ export async function loadDeployment() {
     staticNetwork: true,
     cacheTimeout: -1,
   });
-  state.escrow = new ethers.Contract(config.escrow, abi, state.read);
-  const tokenAddress = await state.escrow.token();
-  const token = new ethers.Contract(tokenAddress, ERC20_ABI, state.read);
-  const [symbol, decimals] = await Promise.all([token.symbol(), token.decimals()]);
+  await useEscrow(config.escrow);
+}
+
+const tokens = new Map(); // escrow address -> its token, read once
+
+/** Makes the escrow at `address` (one of config.escrows) the one the page works on: its
+ * contract, its token (symbol, decimals, permit) and its deals' API paths. */
+export async function useEscrow(address) {
+  const served = state.config.escrows.find((e) => sameAddress(e.address, address));
+  if (!served) throw new UserError(`This service serves no escrow at ${address}.`);
+  if (!tokens.has(served.address)) tokens.set(served.address, await readToken(served));
+  state.escrowAddress = served.address;
+  state.escrow = new ethers.Contract(served.address, state.abi, state.read);
+  state.token = tokens.get(served.address);
+}
+
+async function readToken(served) {
+  const token = new ethers.Contract(served.token, ERC20_ABI, state.read);
   let permit = null;
   try {
     const domain = await token.eip712Domain();
-    await token.nonces(config.escrow);
+    await token.nonces(served.address);
     permit = { name: domain.name, version: domain.version };
   } catch {
     permit = null; // no EIP-2612 (or no EIP-5267 to learn its domain): approve + fund
   }
-  state.token = { address: tokenAddress, symbol, decimals: Number(decimals), permit, contract: token };
+  return { address: served.token, symbol: served.symbol, decimals: served.decimals, permit, contract: token };
 }
+
+/** The service's path of a deal of the current escrow (`rest`: "/documents", ...). */
+export const dealPath = (id, rest = "") => `/escrows/${state.escrowAddress}/deals/${id}${rest}`;
+
+/** The page's link to a deal: by escrow and id (#/deal/<id> alone opens the default escrow's). */
+export const dealLink = (id, escrow = state.escrowAddress) => `#/deal/${escrow}/${id}`;
 
 async function getJson(path) {
   const response = await fetch(path, { cache: "no-store" });
@@ -85,7 +106,7 @@ export function escrowDomain() {
     name: state.config.domain.name,
     version: state.config.domain.version,
     chainId: state.config.chain_id,
-    verifyingContract: state.config.escrow,
+    verifyingContract: state.escrowAddress,
   };
 }
 
@@ -98,7 +119,7 @@ export const changeActionCode = (name) => state.config.change_actions.indexOf(na
 /** The escrow's events in a receipt, decoded. */
 export function escrowEvents(receipt) {
   return (receipt?.logs || [])
-    .filter((log) => sameAddress(log.address, state.config.escrow))
+    .filter((log) => sameAddress(log.address, state.escrowAddress))
     .map((log) => { try { return state.iface.parseLog(log); } catch { return null; } })
     .filter(Boolean);
 }

@@ -3,8 +3,8 @@ import { changeAction } from "./chain.js";
 import { DAY, formatAmount, formatTime } from "./format.js";
 import { state } from "./state.js";
 
-/** "1,500.50 tUSD" */
-export const amount = (value) => `${formatAmount(value, state.token.decimals)} ${state.token.symbol}`;
+/** "1,500.50 tUSD": in the current escrow's token, or in `token` ({symbol, decimals}). */
+export const amount = (value, token = state.token) => `${formatAmount(value, token.decimals)} ${token.symbol}`;
 
 /** "#3 Inspecta": an operator by id, with its registered name once the deal page has read it. */
 export function operatorName(d, id) {

@@ -37,7 +37,7 @@ async function authHeader(action, sha256Hex_, dealId) {
     `content-sha256: ${sha256Hex_}`,
     `deal: ${dealId ?? "-"}`,
     `chain: ${state.config.chain_id}`,
-    `escrow: ${ethers.getAddress(state.config.escrow)}`,
+    `escrow: ${ethers.getAddress(state.escrowAddress)}`,
     `nonce: ${nonce}`,
     `expires: ${expires}`,
   ].join("\n");
@@ -61,7 +61,7 @@ async function signedPost(path, action, sha256Hex_, dealId, body, { contentType 
 export async function uploadEvidence(blob, name, sha256Hex_, dealId, milestone, bar = QUIET) {
   const body = new FormData();
   body.append("file", blob, name);
-  const params = new URLSearchParams({ deal: String(dealId) });
+  const params = new URLSearchParams({ deal: String(dealId), escrow: state.escrowAddress });
   if (milestone !== null) params.set("milestone", String(milestone));
   bar.step("Uploading", blob.size);
   return signedPost(`/evidence?${params}`, "POST /evidence", sha256Hex_, dealId, body, {

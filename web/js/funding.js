@@ -23,7 +23,7 @@ export async function signPermit(value) {
     "Permit",
     { name: state.token.permit.name, version: state.token.permit.version, chainId: state.config.chain_id, verifyingContract: state.token.address },
     state.config.types.Permit,
-    { owner: me(), spender: state.config.escrow, value, nonce, deadline },
+    { owner: me(), spender: state.escrowAddress, value, nonce, deadline },
   );
   const { v, r, s } = ethers.Signature.from(signature);
   return { deadline, v, r, s };
@@ -31,8 +31,8 @@ export async function signPermit(value) {
 
 /** Approves the escrow for `value` first when its allowance is short (its own transaction). */
 export async function approveIfShort(value) {
-  const allowance = await state.token.contract.allowance(me(), state.config.escrow);
+  const allowance = await state.token.contract.allowance(me(), state.escrowAddress);
   if (allowance < value) {
-    await send(`Approving ${amount(value)} for the escrow`, (_, signer) => tokenFor(signer).approve(state.config.escrow, value));
+    await send(`Approving ${amount(value)} for the escrow`, (_, signer) => tokenFor(signer).approve(state.escrowAddress, value));
   }
 }

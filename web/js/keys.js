@@ -2,7 +2,7 @@
 // docs/confidential.md, kept in this page's memory only, for this session), publishing its
 // recipient (a binding the account signs, POST /keys), and the readers of a deal with the
 // bindings the service serves, each verified here: the service is not trusted with them.
-import { api } from "./chain.js";
+import { api, dealPath } from "./chain.js";
 import { deriveIdentity, erc1271Check, signBinding, verifyBinding } from "./confidential.js";
 import { UserError, explain } from "./errors.js";
 import { sameAddress } from "./format.js";
@@ -67,13 +67,14 @@ async function verified(account, doc) {
 }
 
 /**
- * The deal's readers (GET /deals/{id}/readers): each {account, roles, operator, recipient},
- * `recipient` null when the account has published no key or its binding does not verify. An
- * operator's key is asked of the registry here, now: the service keeps its list of live keys
- * for a few seconds, and a key revoked meanwhile gets nothing new.
+ * The readers of a deal of the current escrow (GET /escrows/{escrow}/deals/{id}/readers):
+ * each {account, roles, operator, recipient}, `recipient` null when the account has published
+ * no key or its binding does not verify. An operator's key is asked of the registry here, now:
+ * the service keeps its list of live keys for a few seconds, and a key revoked meanwhile gets
+ * nothing new.
  */
 export async function dealReaders(dealId) {
-  const { readers } = await api(`/deals/${dealId}/readers`);
+  const { readers } = await api(dealPath(dealId, "/readers"));
   const all = await Promise.all(readers.map(async (r) => ({
     account: r.account,
     roles: r.roles,

@@ -1,12 +1,15 @@
 // Hash routing, so the service serves one static index.html: my deals (#/), a new deal (#/new),
-// one deal (#/deal/ID), the oracle's desk (#/desk). The router owns the pages; a page redraws
+// one deal (#/deal/ESCROW/ID; #/deal/ID: the default escrow's), the oracle's desk (#/desk). The router owns the pages; a page redraws
 // itself or moves elsewhere only through the `nav` it is given, never by calling another page.
+import { useEscrow } from "./chain.js";
+import { explain } from "./errors.js";
 import { showDeal } from "./pages/deal.js";
 import { stopWatching } from "./pages/deal-watch.js";
 import { showDesk } from "./pages/desk.js";
 import { showMyDeals } from "./pages/my-deals.js";
 import { showNewDeal } from "./pages/new-deal.js";
-import { clearNotices, notify } from "./ui.js";
+import { state } from "./state.js";
+import { clearNotices, h, notify, replace } from "./ui.js";
 
 // Every navigation starts a new generation; a page still loading for an older one drops its
 // result instead of drawing over the page the user went to.
@@ -21,11 +24,22 @@ export function route() {
   const gen = generation;
   const nav = { current: () => gen === generation, refresh: route, navigate };
   const hash = location.hash.replace(/^#/, "") || "/";
-  const deal = /^\/deal\/(\d+)$/.exec(hash);
-  if (deal) return showDeal(BigInt(deal[1]), nav);
+  const deal = /^\/deal\/(?:(0x[0-9a-fA-F]{40})\/)?(\d+)$/.exec(hash);
+  if (deal) return showDealOf(deal[1] ?? state.config.escrow, BigInt(deal[2]), nav);
   if (hash === "/new") return showNewDeal(nav);
   if (hash === "/desk") return showDesk(nav);
   return showMyDeals(nav);
+}
+
+/** A deal page, its escrow made the current one first (its token, its deals' paths). */
+async function showDealOf(escrow, id, nav) {
+  try {
+    await useEscrow(escrow);
+  } catch (error) {
+    if (nav.current()) replace(document.getElementById("main"), h("div.notice.error", { role: "alert" }, explain(error).message));
+    return;
+  }
+  if (nav.current()) await showDeal(id, nav);
 }
 
 /** Goes to `hash` and says `message` there. */

@@ -111,7 +111,7 @@ function renderPending() {
 export async function send(label, build) {
   requireWallet();
   const signer = await state.wallet.provider.getSigner(state.wallet.account);
-  const escrow = new ethers.Contract(state.config.escrow, state.abi, signer);
+  const escrow = new ethers.Contract(state.escrowAddress, state.abi, signer);
   let tx;
   try {
     tx = await build(escrow, signer);

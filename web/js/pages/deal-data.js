@@ -1,6 +1,6 @@
 // One deal as its page shows it: the chain's state (deal, policy, payee, milestones, chain
 // time) with the service's index, signed proposals and documents, and the operators' names.
-import { api, chainTime } from "../chain.js";
+import { api, chainTime, dealPath } from "../chain.js";
 import { UserError, explain } from "../errors.js";
 import { me, state } from "../state.js";
 
@@ -21,9 +21,9 @@ export async function loadDeal(id) {
     state.escrow.payeeOf(id),
     chainTime(),
     Promise.all([...Array(count).keys()].map((i) => state.escrow.getMilestone(id, i))),
-    api(`/deals/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
-    api(`/deals/${id}/proposals`),
-    api(`/deals/${id}/documents`),
+    api(dealPath(id)).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
+    api(dealPath(id, "/proposals")),
+    api(dealPath(id, "/documents")),
   ]);
   const ids = new Set([deal.arbiter, ...milestones.flatMap((m) => [...m.oracles])].filter((o) => o !== 0n));
   await Promise.all([...ids].filter((o) => !operatorNames.has(o)).map(async (o) => {

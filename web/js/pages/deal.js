@@ -1,4 +1,4 @@
-// #/deal/ID : one deal. Its head (parties, amounts, policy, what the connected account can do
+// #/deal/ESCROW/ID : one deal (of the escrow the router made current). Its head (parties, amounts, policy, what the connected account can do
 // with the deal itself), the milestone timeline, the signed proposals and the event history;
 // followed live (deal-watch.js).
 import { act, actionable, button } from "../actions.js";
@@ -63,6 +63,7 @@ export async function showDeal(id, nav, loaded = null) {
         h("dt", "Supplier"), h("dd", addressTag(deal.supplier, me())),
         !sameAddress(d.payee, deal.supplier) ? [h("dt", "Payouts go to"), h("dd", addressTag(d.payee, me()))] : null,
         h("dt", "Arbiter"), h("dd", operatorName(d, deal.arbiter)),
+        h("dt", "Token"), h("dd#deal-token", `${state.token.symbol} `, addressTag(state.token.address), ` (escrow `, addressTag(state.escrowAddress), ")"),
         h("dt", "Total"), h("dd#deal-total", amount(deal.total)),
         h("dt", "Funded"), h("dd#deal-funded", amount(funded)),
         paid !== null ? [h("dt", "Paid to supplier"), h("dd#deal-paid", amount(paid))] : null,

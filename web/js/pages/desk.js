@@ -4,7 +4,7 @@
 // to the service's intake, whose relayer puts it on chain; then sees the result read back from
 // the chain. Which operator a key signs for is the registry's answer (operatorOf), not ours.
 import { act, actionable } from "../actions.js";
-import { api, chainTime, dealStatus, escrowDomain, milestoneStatus, toJson } from "../chain.js";
+import { api, chainTime, dealLink, dealPath, dealStatus, escrowDomain, milestoneStatus, toJson } from "../chain.js";
 import { amount } from "../describe.js";
 import { UserError, explain } from "../errors.js";
 import { formatTime, relative } from "../format.js";
@@ -67,8 +67,8 @@ async function loadDesk(account) {
     const named = milestones.map((m, index) => ({ m, index, slot: [...m.oracles].indexOf(operator) })).filter((x) => x.slot >= 0);
     if (!named.length) return;
     const [index, documents] = await Promise.all([
-      api(`/deals/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
-      api(`/deals/${id}/documents`),
+      api(dealPath(id)).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
+      api(dealPath(id, "/documents")),
     ]);
     // What documents.js needs of a deal: its id, documents and operators' names.
     const d = { id, documents, operators: new Map([[operator, info.name]]) };
@@ -89,7 +89,7 @@ async function loadDesk(account) {
 
 function heading(x) {
   return h("div.milestone-head",
-    h("a", { href: `#/deal/${x.dealId}` }, `Deal #${x.dealId}`), " ",
+    h("a", { href: dealLink(x.dealId) }, `Deal #${x.dealId}`), " ",
     h("strong", `M${x.index + 1}`),
     h("span.amount", amount(x.m.amount)),
     h(`span.status.${x.status.toLowerCase()}.milestone-status`, x.status),

@@ -1,8 +1,9 @@
-// #/ : the deals where the connected account is the buyer or the supplier, its open offers
+// #/ : the deals where the connected account is the buyer or the supplier, in every escrow the
+// service serves (one per token), its open offers
 // (to accept and fund, or to withdraw), payouts waiting for it, any deal opened by number, and
 // its encryption key (published or not).
 import { act, actionable, button } from "../actions.js";
-import { api, createdDeal, ethers } from "../chain.js";
+import { api, createdDeal, dealLink, ethers, useEscrow } from "../chain.js";
 import { amount, describeOracles, describePolicy } from "../describe.js";
 import { UserError, explain } from "../errors.js";
 import { formatTime, sameAddress } from "../format.js";
@@ -17,7 +18,7 @@ export async function showMyDeals(nav) {
   const view = replace(document.getElementById("main"), h("h1", "My deals"));
   const open = h(
     "form.inline#open-deal",
-    { onsubmit: (e) => { e.preventDefault(); location.hash = `#/deal/${e.target.deal.value}`; } },
+    { onsubmit: (e) => { e.preventDefault(); location.hash = dealLink(e.target.deal.value); } },
     h("label", "Open deal #", h("input", { name: "deal", type: "number", min: 1, required: true })),
     h("button", { type: "submit" }, "Open"),
   );
@@ -29,7 +30,7 @@ export async function showMyDeals(nav) {
   let deals, offers, owed;
   try {
     [deals, offers, owed] = await Promise.all([
-      api(`/deals?party=${me()}`),
+      Promise.all(state.config.escrows.map((e) => api(`/escrows/${e.address}/deals?party=${me()}`))).then((lists) => lists.flat()),
       api(`/offers?party=${me()}`),
       state.escrow.owed(me()),
     ]);
@@ -51,28 +52,33 @@ export async function showMyDeals(nav) {
     h("h2", "Deals"),
     h(
       "table.deals#deal-list",
-      h("thead", h("tr", ["Deal", "You are", "Counterparty", "Status", "Total", "Funded", "Paid out", "Refunded"].map((t) => h("th", t)))),
+      h("thead", h("tr", ["Deal", "Token", "You are", "Counterparty", "Status", "Total", "Funded", "Paid out", "Refunded"].map((t) => h("th", t)))),
       h(
         "tbody",
         deals.map((d) => {
           const buyer = sameAddress(d.buyer, me());
+          const token = tokenOf(d.escrow);
           return h(
             "tr",
-            { dataset: { deal: d.deal_id } },
-            h("td", h("a", { href: `#/deal/${d.deal_id}` }, `#${d.deal_id}`)),
+            { dataset: { deal: d.deal_id, escrow: d.escrow } },
+            h("td", h("a", { href: dealLink(d.deal_id, d.escrow) }, `#${d.deal_id}`)),
+            h("td.token", token.symbol),
             h("td", buyer ? "buyer" : "supplier"),
             h("td", addressTag(buyer ? d.supplier : d.buyer)),
             h("td", h(`span.status.${d.status.toLowerCase()}`, d.status)),
-            h("td.num", amount(d.total)),
-            h("td.num", amount(d.funded)),
-            h("td.num", amount(d.released)),
-            h("td.num", amount(d.refunded)),
+            h("td.num", amount(d.total, token)),
+            h("td.num", amount(d.funded, token)),
+            h("td.num", amount(d.released, token)),
+            h("td.num", amount(d.refunded, token)),
           );
         }),
       ),
     ),
   );
 }
+
+/** The served escrow at `address`: its token's symbol and decimals. */
+const tokenOf = (address) => state.config.escrows.find((e) => sameAddress(e.address, address));
 
 /** Payouts the token refused to deliver (e.g. a denylisted address) wait in the escrow until
  * their owner withdraws them, to any address. */
@@ -97,17 +103,18 @@ function withdrawCard(owed, nav) {
 function offerItem(o, nav) {
   const buyer = sameAddress(o.buyer, me());
   const m = o.offer.milestones;
+  const token = tokenOf(o.escrow);
   return h(
     "li.offer.card",
     { dataset: { offer: o.id } },
-    h("strong", `${amount(o.total)} in ${m.length} milestone${m.length === 1 ? "" : "s"}`),
+    h("strong", `${amount(o.total, token)} in ${m.length} milestone${m.length === 1 ? "" : "s"}`),
     buyer ? [" offered by the supplier ", addressTag(o.supplier, me())] : [" offered to the buyer ", addressTag(o.buyer, me())],
     h("br"),
     h(
       "ul.offer-milestones",
       m.map((x, i) => {
         const oracles = x.oracles.filter((o) => o !== "0" && o !== 0);
-        return h("li", `M${i + 1} ${amount(x.amount)} due ${formatTime(x.dueAt)}, attested by operators ${describeOracles(null, oracles, x.quorum)}`);
+        return h("li", `M${i + 1} ${amount(x.amount, token)} due ${formatTime(x.dueAt)}, attested by operators ${describeOracles(null, oracles, x.quorum)}`);
       }),
     ),
     h("br"),
@@ -117,6 +124,7 @@ function offerItem(o, nav) {
       buyer
         ? button(`accept-offer-${o.id}`, "Accept and fund (one transaction)", () => acceptOffer(o, nav))
         : button(`withdraw-offer-${o.id}`, "Withdraw", async () => {
+            await useEscrow(o.escrow);
             await send("Withdrawing the offer", (e) => e.cancelOffer(o.offer.nonce));
             await nav.refresh();
           }, "Offer withdrawn: it can no longer be accepted."),
@@ -125,6 +133,7 @@ function offerItem(o, nav) {
 }
 
 async function acceptOffer(o, nav) {
+  await useEscrow(o.escrow); // accepted, funded and signed for in the offer's escrow
   const total = BigInt(o.total);
   await requireBalance(total, "this offer");
   let receipt;
@@ -138,5 +147,5 @@ async function acceptOffer(o, nav) {
     receipt = await send("Accepting and funding the offer", (e) => e.acceptOffer(o.offer, o.signature, total));
   }
   const id = createdDeal(receipt);
-  nav.navigate(`#/deal/${id}`, `Offer accepted: deal #${id} is funded.`);
+  nav.navigate(dealLink(id), `Offer accepted: deal #${id} is funded.`);
 }

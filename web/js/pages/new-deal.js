@@ -1,16 +1,17 @@
 // #/new : a new deal, created on chain (createDeal, by either side) or, by the supplier, signed
 // as an offer (EIP-712 DealOffer) that the buyer accepts and funds in one transaction.
 import { act } from "../actions.js";
-import { api, chainTime, createdDeal, escrowDomain, ethers, toJson } from "../chain.js";
+import { api, chainTime, createdDeal, dealLink, escrowDomain, ethers, toJson } from "../chain.js";
 import { UserError } from "../errors.js";
 import { DAY, sameAddress } from "../format.js";
 import {
   checkDueDates, checkMilestoneCount, operatorId, periodSeconds, retentionBps,
 } from "../rules.js";
 import { me, state } from "../state.js";
-import { addressTag, h, replace } from "../ui.js";
+import { h, replace } from "../ui.js";
 import { send, signTyped, walletProblem } from "../wallet.js";
 import { milestoneRow, readMilestone } from "./milestone-input.js";
+import { tokenSelect } from "./token-select.js";
 
 /** `nav`: {current, refresh, navigate} from the router. */
 export async function showNewDeal(nav) {
@@ -29,7 +30,7 @@ export async function showNewDeal(nav) {
       h("label.radio", h("input", { type: "radio", name: "role", value: "supplier" }), "I am the supplier (the deal is accepted; the buyer funds next)"),
       h("label", "Counterparty address", h("input", { name: "counterparty", required: true, placeholder: "0x…", autocomplete: "off" })),
       h("label", "Arbiter (operator id)", h("input", { name: "arbiter", type: "number", min: 1, required: true }), h("span.hint#arbiter-name")),
-      h("p.hint.token", `Paid in ${state.token.symbol} `, addressTag(state.token.address), ` (${state.token.decimals} decimals): this escrow's token; each token has its own escrow.`),
+      tokenSelect(() => replace(document.getElementById("amounts-in"), `Milestones (amounts in ${state.token.symbol})`)),
     ),
     h(
       "fieldset",
@@ -41,7 +42,7 @@ export async function showNewDeal(nav) {
     ),
     h(
       "fieldset",
-      h("legend", `Milestones (amounts in ${state.token.symbol})`),
+      h("legend#amounts-in", `Milestones (amounts in ${state.token.symbol})`),
       milestones,
       h("button#add-milestone", { type: "button", onclick: () => milestones.append(milestoneRow(now, milestones.children.length)) }, "+ Milestone"),
     ),
@@ -104,7 +105,7 @@ async function createDeal(form, nav) {
     escrow.createDeal(buyer, supplier, arbiter, policy, milestones),
   );
   const id = createdDeal(receipt);
-  nav.navigate(`#/deal/${id}`, `Deal #${id} created.`);
+  nav.navigate(dealLink(id), `Deal #${id} created.`);
 }
 
 /** The supplier signs the deal as an offer (EIP-712 DealOffer); the service keeps it until the
@@ -119,6 +120,6 @@ async function signOffer(form, nav) {
     deadline: now + BigInt(periodSeconds(form.valid.value, "Offer valid for", state.config.limits) || DAY),
   };
   const signature = await signTyped("DealOffer", escrowDomain(), state.config.types.DealOffer, offer);
-  await api("/offers", { method: "POST", body: toJson({ offer, signature }) });
+  await api(`/offers?escrow=${state.escrowAddress}`, { method: "POST", body: toJson({ offer, signature }) });
   nav.navigate("#/", "Offer signed: the buyer can now accept and fund it in one transaction.");
 }

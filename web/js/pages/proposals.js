@@ -1,7 +1,7 @@
 // The deal page's change orders and cancellations: one party signs (EIP-712, in the wallet) and
 // the service keeps it; the other party applies it on chain. Nothing changes until then.
 import { act, actionable, button } from "../actions.js";
-import { api, changeActionCode, escrowDomain, milestoneStatus, toJson } from "../chain.js";
+import { api, changeActionCode, dealPath, escrowDomain, milestoneStatus, toJson } from "../chain.js";
 import { amount, describeProposal } from "../describe.js";
 import { UserError } from "../errors.js";
 import { DAY, dateInput, endOfDay, formatAmount, formatTime, parseAmount, sameAddress } from "../format.js";
@@ -175,6 +175,6 @@ async function signAndPost(d, primaryType, form, fields, refresh) {
   };
   const kind = primaryType.toLowerCase();
   const signature = await signTyped(primaryType, escrowDomain(), state.config.types[primaryType], message);
-  await api(`/deals/${d.id}/proposals`, { method: "POST", body: toJson({ kind, message, signature }) });
+  await api(dealPath(d.id, "/proposals"), { method: "POST", body: toJson({ kind, message, signature }) });
   await refresh();
 }
