@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.bulk_sql import insert_many, update_many
+from backend.bulk_sql import IN_CHUNK, chunks, insert_many, update_many
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
 from backend.escrow.errors import RangeRefused
@@ -33,9 +33,10 @@ from backend.escrow.statuses import (
 )
 from backend.escrow.structs import Milestone
 from backend.event_logs import Log, decode_logs, decoders
+from backend.operator_index import HANDLERS as OPERATOR_HANDLERS
+from backend.operator_index import OperatorBatch
 
 BATCH_BLOCKS = 10_000
-IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
 
 
 class Indexer:
@@ -78,7 +79,7 @@ class Indexer:
                 cursor = self._cursor(db)
                 if cursor.next_block != first:  # another indexer committed this range
                     continue
-                applied += _Batch(db, first, end).apply(decode_logs(self._decoders, logs))
+                applied += _Batch(db, first, end, address).apply(decode_logs(self._decoders, logs))
                 cursor.next_block = end + 1
 
     def _cursor(self, db: Session) -> IndexerCursor:
@@ -95,13 +96,14 @@ class _Batch:
     handlers, and written once at the end: new rows and events by bulk inserts, changed rows
     by one bulk update per table (no ORM unit of work for thousands of objects)."""
 
-    def __init__(self, db: Session, first_block: int, last_block: int):
+    def __init__(self, db: Session, first_block: int, last_block: int, escrow: str):
         self.db = db
         self._range = (first_block, last_block)
         self.deals: dict[int, dict] = {}
         self.milestones: dict[int, dict[int, dict]] = {}  # deal id -> index -> row
         self.verdicts: list[dict] = []
         self._loaded: dict[tuple, tuple] = {}  # (table, key) -> the row as read
+        self.operators = OperatorBatch(escrow, self._keep)
 
     def apply(self, logs: list[Log]) -> int:
         seen = set(
@@ -115,6 +117,7 @@ class _Batch:
         if not logs:  # a replayed range adds nothing
             return 0
         self._load({log.args["dealId"] for log in logs if "dealId" in log.args})
+        self.operators.load(self.db, logs)
         events = []
         for log in logs:
             deal_id = log.args.get("dealId")
@@ -140,11 +143,13 @@ class _Batch:
             MilestoneRow,
             {(d, i): row for d, rows in self.milestones.items() for i, row in rows.items()},
         )
+        for table, rows in self.operators.rows():
+            self._write(table, rows)
         return len(events)
 
     def _load(self, deal_ids: set[int]) -> None:
         deals, milestones = DealRow.__table__, MilestoneRow.__table__
-        for chunk in _chunks(sorted(deal_ids), IN_CHUNK):
+        for chunk in chunks(sorted(deal_ids), IN_CHUNK):
             for row in self.db.execute(select(deals).where(deals.c.deal_id.in_(chunk))).mappings():
                 self.deals[row["deal_id"]] = self._keep(DealRow, (row["deal_id"],), row)
             query = select(milestones).where(milestones.c.deal_id.in_(chunk))
@@ -284,8 +289,9 @@ def _deal_amended(b: _Batch, log: Log) -> None:
         deal["refunded"] = str(int(deal["refunded"]) + a["removed"] - a["added"])
 
 
-# The events that change rows, and what changes them; every other event (PaymentsAssigned,
-# PaymentDeferred, Withdrawn, the operator registry's...) is kept in the history only.
+# The events that change rows, and what changes them (the operator registry's: in
+# backend/operator_index.py); every other event (PaymentsAssigned, PaymentDeferred,
+# Withdrawn...) is kept in the history only.
 HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
     "DealCreated": _deal_created,
     "DealAccepted": _deal_accepted,
@@ -302,6 +308,7 @@ HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
     "DealCancelledByAgreement": _deal_cancelled_by_agreement,
     "MilestoneAmended": _milestone_amended,
     "DealAmended": _deal_amended,
+    **dict.fromkeys(OPERATOR_HANDLERS, lambda b, log: b.operators.apply(log)),
 }
 
 
@@ -346,11 +353,6 @@ def _milestone_row(deal_id: int, index: int, m: Milestone) -> dict:
 
 
 FINAL_LABELS = {s.label for s in FINAL_MILESTONE_STATUSES}
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _jsonable(value):

@@ -20,7 +20,17 @@ from backend.evidence.store import EvidenceStore
 from backend.indexer import Indexer
 from backend.lease import Lease
 from backend.relayer import Relayer
-from backend.routers import attestations, copies, deals, evidence, keys, offers, proposals, web
+from backend.routers import (
+    attestations,
+    copies,
+    deals,
+    evidence,
+    keys,
+    offers,
+    operators,
+    proposals,
+    web,
+)
 from backend.routers._common import share_allowed_methods
 from backend.settings import Settings
 
@@ -56,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lease = Lease(app.state.sessionmaker.kw["bind"])
     app.state.store = make_store(settings)
     app.state.chain = Chain(settings)
-    for module in (evidence, copies, deals, keys, attestations, proposals, offers, web):
+    for module in (evidence, copies, deals, operators, keys, attestations, proposals, offers, web):
         share_allowed_methods(module.router)
         app.include_router(module.router)
     web.mount_pages(app)
