@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.db import Evidence, IndexerCursor, OperatorKeyRow, OperatorRow
+from backend.db import ChainEvent, Evidence, IndexerCursor, OperatorKeyRow, OperatorRow
 from backend.deps import ChainDep, DbDep, SettingsDep
+from backend.operator_index import HANDLERS as REGISTRY_HANDLERS
 from backend.operator_milestones import Named, named_milestones
 from backend.routers._common import Route, errors
 from backend.routers.deals import VerdictOut, verdict_out
@@ -22,6 +23,7 @@ from backend.routers.evidence import EvidenceMeta
 
 router = APIRouter(prefix="/operators", tags=["operators"], route_class=Route)
 
+REGISTRY_EVENTS = tuple(REGISTRY_HANDLERS)
 MAX_PAGE = 100
 MAX_MILESTONES = 500
 # Operator ids are the registry's uint32, numbered from 1.
@@ -83,13 +85,18 @@ def list_operators(
     return [_operator(row, [k for k in keys if k.operator_id == row.operator_id]) for row in rows]
 
 
+class OperatorDetailOut(OperatorOut):
+    history: list[dict]  # the registry's events about it, oldest first
+
+
 @router.get(
     "/{operator_id}",
-    response_model=OperatorOut,
+    response_model=OperatorDetailOut,
     responses=errors({404: "not indexed: unknown, or not confirmed yet", 503: "chain unreachable"}),
 )
-def get_operator(operator_id: OperatorId, db: DbDep, escrow: EscrowDep) -> OperatorOut:
-    """One operator, its live and revoked keys."""
+def get_operator(operator_id: OperatorId, db: DbDep, escrow: EscrowDep) -> OperatorDetailOut:
+    """One operator, its live and revoked keys, and its history: registered, renamed, its
+    admin role handed on, keys added and revoked."""
     row = db.get(OperatorRow, (escrow, operator_id))
     if row is None:
         raise HTTPException(
@@ -100,7 +107,17 @@ def get_operator(operator_id: OperatorId, db: DbDep, escrow: EscrowDep) -> Opera
         .where(OperatorKeyRow.escrow == escrow, OperatorKeyRow.operator_id == operator_id)
         .order_by(OperatorKeyRow.added_block, OperatorKeyRow.key)
     ).all()
-    return _operator(row, list(keys))
+    events = db.scalars(
+        select(ChainEvent)
+        .where(ChainEvent.name.in_(REGISTRY_EVENTS), ChainEvent.block >= row.registered_block)
+        .order_by(ChainEvent.block, ChainEvent.log_index)
+    )
+    history = [
+        {"block": e.block, "tx_hash": e.tx_hash, "event": e.name, "args": e.args}
+        for e in events
+        if e.args.get("operatorId") == operator_id
+    ]
+    return OperatorDetailOut(**_operator(row, list(keys)).model_dump(), history=history)
 
 
 def _operator(row: OperatorRow, keys: list[OperatorKeyRow]) -> OperatorOut:

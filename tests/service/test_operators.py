@@ -28,10 +28,10 @@ def test_operators_by_name_with_their_live_keys_as_the_chain_has_them(
     client, escrow, ops, inspector, tmp_path
 ):
     admin, heir = new_account(), new_account()
-    tx = escrow.registerOperator(
+    registered = escrow.registerOperator(
         "ACME Inspection Ltd", "ipfs://acme", admin, 0, b"", {"from": admin}
     )
-    acme = tx.events["OperatorRegistered"]["operatorId"]
+    acme = registered.events["OperatorRegistered"]["operatorId"]
     tx = escrow.registerOperator("Dormant 100% Labs", "ipfs://d", heir, 0, b"", {"from": heir})
     dormant = tx.events["OperatorRegistered"]["operatorId"]
     escrow.revokeOperatorKey(dormant, heir, {"from": heir})
@@ -61,7 +61,27 @@ def test_operators_by_name_with_their_live_keys_as_the_chain_has_them(
     first = client.get("/operators", params={"limit": 2}).json()
     rest = client.get("/operators", params={"after": first[-1]["operator_id"]}).json()
     assert first + rest == everyone
-    assert client.get(f"/operators/{acme}").json() == by_id[acme]
+    # One operator with its history: the registry's events about it, as the chain has them.
+    where = {"block": registered.block_number, "tx_hash": registered.txid}
+    profile = {"name": "ACME Inspection Ltd", "metadataURI": "ipfs://acme"}
+    assert client.get(f"/operators/{acme}").json() == {
+        **by_id[acme],
+        "history": [
+            {**where, "event": "OperatorRegistered",
+             "args": {"operatorId": acme, "admin": admin.address, **profile}},
+            {**where, "event": "OperatorKeyAdded",
+             "args": {"operatorId": acme, "key": admin.address}},
+        ],
+    }  # fmt: skip
+    history = client.get(f"/operators/{dormant}").json()["history"]
+    assert [e["event"] for e in history] == [
+        "OperatorRegistered",
+        "OperatorKeyAdded",
+        "OperatorKeyRevoked",
+        "OperatorMetadataUpdated",
+        "OperatorAdminTransferred",
+    ]
+    assert history[-1]["args"]["newAdmin"] == admin.address
     for bad in ({"limit": 0}, {"limit": 101}, {"after": -1}, {"q": "x" * 101}):
         assert client.get("/operators", params=bad).status_code == 422
     assert client.get("/operators/0").status_code == 422
