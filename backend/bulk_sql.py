@@ -6,10 +6,18 @@ as JSON text, as SQLAlchemy's JSON type writes them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from operator import itemgetter
 
 from sqlalchemy import JSON
 from sqlalchemy.orm import Session
+
+IN_CHUNK = 500  # values per `IN (...)`: well under SQLite's limit on bound parameters
+
+
+def chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert_many(db: Session, table, rows: list[dict]) -> None:

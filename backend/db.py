@@ -143,6 +143,33 @@ class VerdictRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class OperatorRow(Base):
+    """An operator of the escrow's registry (an oracle or an arbiter), from its events: who
+    administers it and what it calls itself. Its keys are OperatorKeyRow."""
+
+    __tablename__ = "operators"
+
+    escrow: Mapped[str] = mapped_column(String(42), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin: Mapped[str] = mapped_column(String(42))
+    name: Mapped[str] = mapped_column(String)
+    metadata_uri: Mapped[str] = mapped_column(String)
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class OperatorKeyRow(Base):
+    """A signing key of an operator: added once, revoked at most once (a key serves one
+    operator for its whole life, so the key alone is the row's identity in an escrow)."""
+
+    __tablename__ = "operator_keys"
+
+    escrow: Mapped[str] = mapped_column(String(42), primary_key=True)
+    key: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksummed
+    operator_id: Mapped[int] = mapped_column(Integer, index=True)
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class AttestationIntake(Base):
     """A signed attestation handed to the service, and what became of it on chain:
     queued -> submitted (tx_hash) -> applied | skipped (reason) | failed (reason). One per

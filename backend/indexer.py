@@ -1,10 +1,10 @@
-"""Follows the escrow's events into the database: deals, milestones, verdicts, history.
+"""Follows each escrow's events into the database: deals, milestones, verdicts, operators, history.
 
-Resumable and exact: each batch of blocks is applied in ONE database transaction together
-with the cursor (the next block to read), so a crash or restart either keeps a whole batch or
-none of it, never half; and (tx_hash, log_index) is unique, so no event can count twice.
-Only blocks at least `confirmations` deep are read, so a short reorg at the head is never
-indexed. Run it with `python -m backend.indexer` (loops) or call `Indexer.sync()`.
+Resumable and exact: each batch of blocks is applied in ONE database transaction together with
+the cursor (the next block to read), so a crash or restart either keeps a whole batch or none of
+it, never half; and (tx_hash, log_index) is unique, so no event can count twice. Only blocks at
+least `confirmations` deep are read, so a short reorg at the head is never indexed. Run it with
+`python -m backend.indexer` (loops) or call `Indexer.sync()`.
 
 Fast: one eth_getLogs over up to `batch_blocks` blocks (halved while the node refuses the
 range), the raw logs decoded by backend/event_logs.py, the rows a batch touches read in a few
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.bulk_sql import insert_many, update_many
+from backend.bulk_sql import IN_CHUNK, chunks, insert_many, update_many
 from backend.chain import Chain
 from backend.db import ChainEvent, DealRow, IndexerCursor, MilestoneRow, VerdictRow
 from backend.escrow.errors import RangeRefused
@@ -34,9 +34,10 @@ from backend.escrow.statuses import (
 from backend.escrow.structs import Milestone
 from backend.escrows import Escrows
 from backend.event_logs import Log, decode_logs, decoders, jsonable
+from backend.operator_index import HANDLERS as OPERATOR_HANDLERS
+from backend.operator_index import OperatorBatch
 
 BATCH_BLOCKS = 10_000
-IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
 
 
 class Indexer:
@@ -104,6 +105,7 @@ class _Batch:
         self.milestones: dict[int, dict[int, dict]] = {}  # deal id -> index -> row
         self.verdicts: list[dict] = []
         self._loaded: dict[tuple, tuple] = {}  # (table, key) -> the row as read
+        self.operators = OperatorBatch(escrow, self._keep)
 
     def apply(self, logs: list[Log]) -> int:
         seen = set(
@@ -117,6 +119,7 @@ class _Batch:
         if not logs:  # a replayed range adds nothing
             return 0
         self._load({log.args["dealId"] for log in logs if "dealId" in log.args})
+        self.operators.load(self.db, logs)
         events = []
         for log in logs:
             deal_id = log.args.get("dealId")
@@ -143,12 +146,14 @@ class _Batch:
             MilestoneRow,
             {(d, i): row for d, rows in self.milestones.items() for i, row in rows.items()},
         )
+        for table, rows in self.operators.rows():
+            self._write(table, rows)
         return len(events)
 
     def _load(self, deal_ids: set[int]) -> None:
         deals, milestones = DealRow.__table__, MilestoneRow.__table__
         d, m = deals.c, milestones.c
-        for chunk in _chunks(sorted(deal_ids), IN_CHUNK):
+        for chunk in chunks(sorted(deal_ids), IN_CHUNK):
             query = select(deals).where(d.escrow == self.escrow, d.deal_id.in_(chunk))
             for row in self.db.execute(query).mappings():
                 self.deals[row["deal_id"]] = self._keep(DealRow, (row["deal_id"],), row)
@@ -162,12 +167,9 @@ class _Batch:
         return dict(row)
 
     def _write(self, table, rows: dict[tuple, dict]) -> None:
-        new = [row for key, row in rows.items() if (table, key) not in self._loaded]
-        changed = [
-            row
-            for key, row in rows.items()
-            if (table, key) in self._loaded and tuple(row.values()) != self._loaded[(table, key)]
-        ]
+        was = {key: self._loaded.get((table, key)) for key in rows}  # None: a new row
+        new = [row for key, row in rows.items() if was[key] is None]
+        changed = [row for key, row in rows.items() if was[key] not in (None, tuple(row.values()))]
         insert_many(self.db, table, new)
         update_many(self.db, table, changed)
 
@@ -290,8 +292,9 @@ def _deal_amended(b: _Batch, log: Log) -> None:
         deal["refunded"] = str(int(deal["refunded"]) + a["removed"] - a["added"])
 
 
-# The events that change rows, and what changes them; every other event (PaymentsAssigned,
-# PaymentDeferred, Withdrawn, the operator registry's...) is kept in the history only.
+# The events that change rows, and what changes them (the operator registry's: in
+# backend/operator_index.py); every other event (PaymentsAssigned, PaymentDeferred,
+# Withdrawn...) is kept in the history only.
 HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
     "DealCreated": _deal_created,
     "DealAccepted": _deal_accepted,
@@ -308,6 +311,7 @@ HANDLERS: dict[str, Callable[[_Batch, Log], None]] = {
     "DealCancelledByAgreement": _deal_cancelled_by_agreement,
     "MilestoneAmended": _milestone_amended,
     "DealAmended": _deal_amended,
+    **dict.fromkeys(OPERATOR_HANDLERS, lambda b, log: b.operators.apply(log)),
 }
 
 
@@ -354,11 +358,6 @@ def _milestone_row(b: _Batch, deal_id: int, index: int, m: Milestone) -> dict:
 
 
 FINAL_LABELS = {s.label for s in FINAL_MILESTONE_STATUSES}
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def for_every_escrow(escrows: Escrows, sessions: sessionmaker[Session]) -> list[Indexer]:

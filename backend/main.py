@@ -27,6 +27,7 @@ from backend.routers import (
     evidence,
     keys,
     offers,
+    operators,
     proposals,
     web,
 )
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence.router,
         copies.router,
         *deals.routers,
+        operators.router,
         *keys.routers,
         attestations.router,
         *proposals.routers,

@@ -4,6 +4,7 @@ the chain is read through the RPC the service names (/app/config.json) unless --
 
     keys publish   derive the key's age identity, sign its binding, POST /keys
     inbox          milestones naming the key's operator, pending, without its verdict yet
+                   (GET /operators/{id}/milestones: the service's index, not a read per deal)
     upload FILE    encrypt to the deal's readers (each binding verified here), upload the
                    ciphertext and its manifest, print the evidenceHash to attest
     fetch          download the copy encrypted to the key, decrypt, check against the manifest
@@ -15,6 +16,7 @@ Each works on one of the escrows the service serves: `--escrow 0x…`, or its de
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +26,10 @@ from eth_utils import to_checksum_address
 from backend.confidential import client
 from backend.confidential.binding import erc1271_check
 from backend.confidential.identity import derive_identity_from_key
-from backend.escrow.abi import load_abi, view
-from backend.escrow.statuses import MilestoneStatus
+from backend.escrow.abi import load_abi
 from backend.oracle_keys import CliError, load_key
+
+CATCH_UP_SECONDS = 15  # how long `inbox` waits for the service's index to reach the chain
 
 
 class Desk:
@@ -87,41 +90,51 @@ def cmd_keys_publish(args) -> int:
 
 def cmd_inbox(args) -> int:
     desk = Desk(args)
-    escrow = desk.escrow
-    operator = escrow.functions.operatorOf(desk.key.address).call()
+    operator = desk.escrow.functions.operatorOf(desk.key.address).call()
     if not operator:
         raise CliError(f"{desk.key.address} is not a live key of any operator")
-    waiting = 0
-    for deal_id in range(1, escrow.functions.dealCount().call() + 1):
-        deal = view(escrow, "getDeal", deal_id)
-        for index in range(deal["milestoneCount"]):
-            m = view(escrow, "getMilestone", deal_id, index)
-            if m["status"] != MilestoneStatus.PENDING or operator not in m["oracles"]:
-                continue
-            slot = list(m["oracles"]).index(operator)
-            if m["attested"][slot] or m["rejected"][slot]:
-                continue  # this operator's verdict is in
-            waiting += 1
-            _show_milestone(desk.http, f"/escrows/{desk.escrow_address}", deal_id, index, m)
-    print(f"{waiting} milestone(s) await the verdict of operator {operator}")
+    index = _awaiting(desk, operator)
+    for m in index["milestones"]:
+        _show_milestone(m)
+    print(
+        f"{len(index['milestones'])} milestone(s) await the verdict of operator {operator} "
+        f"(the service's index, through block {index['indexed_through']})"
+    )
     return 0
 
 
-def _show_milestone(http: httpx.Client, escrow: str, deal_id: int, index: int, m: dict) -> None:
-    due = datetime.fromtimestamp(m["dueAt"], UTC).strftime("%Y-%m-%d %H:%M UTC")
-    indexed = http.get(f"{escrow}/deals/{deal_id}")
-    requirements = "not indexed yet"
-    if indexed.status_code == 200:
-        for row in indexed.json()["milestones"]:
-            if row["index"] == index:
-                requirements = row["requirements_hash"]
+def _awaiting(desk: Desk, operator: int) -> dict:
+    """The service's answer (GET /escrows/{escrow}/operators/{id}/milestones) once its index
+    has read the chain's head (less the blocks it waits to be confirmed), or after
+    CATCH_UP_SECONDS."""
+    until = time.monotonic() + CATCH_UP_SECONDS
+    while True:
+        answer = desk.http.get(
+            f"/escrows/{desk.escrow_address}/operators/{operator}/milestones", params={"limit": 500}
+        )
+        if answer.status_code != 200:
+            raise CliError(f"the service refused ({answer.status_code}): {answer.text}")
+        index = answer.json()
+        head = desk.web3.eth.block_number - index["confirmations"]
+        through = -1 if index["indexed_through"] is None else index["indexed_through"]
+        if through >= head:
+            return index
+        if time.monotonic() > until:
+            print(
+                f"warning: the service has indexed up to block {through} of {head}", file=sys.stderr
+            )
+            return index
+        time.sleep(0.3)
+
+
+def _show_milestone(m: dict) -> None:
+    due = datetime.fromtimestamp(m["due_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
-        f"deal {deal_id} milestone {index}: amount {m['amount']} (token base units), "
-        f"due {due}, requirements {requirements}"
+        f"deal {m['deal_id']} milestone {m['index']}: amount {m['amount']} (token base units), "
+        f"due {due}, requirements {m['requirements_hash']}, "
+        f"{m['attestations']} of {m['quorum']} attested"
     )
-    for doc in http.get(f"{escrow}/deals/{deal_id}/documents").json():
-        if doc["milestone"] not in (None, index):
-            continue
+    for doc in m["documents"]:
         kind = {
             "application/age-encryption": "ciphertext",
             "application/vnd.milestone-escrow.manifest+json": "confidential, evidenceHash "

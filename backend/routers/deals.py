@@ -121,7 +121,7 @@ def get_deal(chain: EscrowDep, deal_id: DealId, db: DbDep) -> DealOut:
             oracles=m.oracles,
             requirements_hash=m.requirements_hash,
             status=m.status,
-            verdicts=[_verdict(v, known) for v in verdicts if v.index == m.index],
+            verdicts=[verdict_out(v, known) for v in verdicts if v.index == m.index],
         )
         for m in db.scalars(
             select(MilestoneRow)
@@ -155,7 +155,7 @@ def _summary(d: DealRow) -> DealSummary:
     )
 
 
-def _verdict(v: VerdictRow, known: dict[str, str]) -> VerdictOut:
+def verdict_out(v: VerdictRow, known: dict[str, str]) -> VerdictOut:
     cid = known.get(v.evidence_sha256)
     return VerdictOut(
         operator_id=v.operator_id,

@@ -4,7 +4,7 @@
 // to the service's intake, whose relayer puts it on chain; then sees the result read back from
 // the chain. Which operator a key signs for is the registry's answer (operatorOf), not ours.
 import { act, actionable } from "../actions.js";
-import { api, chainTime, dealLink, dealPath, dealStatus, escrowDomain, milestoneStatus, toJson } from "../chain.js";
+import { api, chainTime, dealLink, escrowDomain, milestoneStatus, toJson } from "../chain.js";
 import { amount } from "../describe.js";
 import { UserError, explain } from "../errors.js";
 import { formatTime, relative } from "../format.js";
@@ -20,6 +20,8 @@ const ATTESTATION_FORMAT = "milestone-escrow/attestation@1";
 const VERDICT_VALIDITY = 86_400n;
 // How long the desk follows a handed-in verdict before it says "still queued".
 const FOLLOW_MS = 90_000;
+// How long the desk waits for the service's index to catch up with the chain.
+const CATCH_UP_MS = 15_000;
 
 /** `nav`: {current, refresh, navigate} from the router. */
 export async function showDesk(nav) {
@@ -41,6 +43,9 @@ export async function showDesk(nav) {
     return;
   }
   view.append(h("p#desk-role", `You sign for operator #${desk.operator} ${desk.name}.`), keyCard(nav.refresh));
+  if (desk.behind) {
+    view.append(h("p.notice.info#desk-behind", { role: "status" }, `The service's index is ${desk.behind} block${desk.behind === 1 ? "" : "s"} behind the chain: the newest deals may be missing.`));
+  }
   const waiting = desk.items.filter((x) => x.awaiting);
   const answered = desk.items.filter((x) => !x.awaiting);
   view.append(...[
@@ -54,37 +59,43 @@ export async function showDesk(nav) {
   ].filter(Boolean));
 }
 
-/** The operator a key signs for, and every milestone of an active deal that names it. */
+/** The operator a key signs for, and the milestones of active deals that name it: from the
+ * service's index (one request, not one per deal); the chain decides when the desk acts. */
 async function loadDesk(account) {
   const operator = await state.escrow.operatorOf(account);
   if (operator === 0n) return { operator: null };
-  const [info, count, now] = await Promise.all([state.escrow.getOperator(operator), state.escrow.dealCount(), chainTime()]);
-  const ids = [...Array(Number(count)).keys()].map((i) => BigInt(i + 1)).reverse();
-  const deals = await Promise.all(ids.map(async (id) => ({ id, deal: await state.escrow.getDeal(id) })));
-  const items = [];
-  await Promise.all(deals.filter(({ deal }) => dealStatus(deal) === "Active").map(async ({ id, deal }) => {
-    const milestones = await Promise.all([...Array(Number(deal.milestoneCount)).keys()].map((i) => state.escrow.getMilestone(id, i)));
-    const named = milestones.map((m, index) => ({ m, index, slot: [...m.oracles].indexOf(operator) })).filter((x) => x.slot >= 0);
-    if (!named.length) return;
-    const [index, documents] = await Promise.all([
-      api(dealPath(id)).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
-      api(dealPath(id, "/documents")),
-    ]);
-    // What documents.js needs of a deal: its id, documents and operators' names.
-    const d = { id, documents, operators: new Map([[operator, info.name]]) };
-    for (const { m, index: i, slot } of named) {
-      const status = milestoneStatus(m);
-      const answeredBy = m.attested[slot] ? "met" : m.rejected[slot] ? "not met" : null;
-      items.push({
-        d, dealId: id, deal, m, index: i, status, answeredBy,
-        awaiting: status === "Pending" && !answeredBy,
-        verdicts: index?.milestones.find((r) => r.index === i)?.verdicts ?? [],
-        requirements: index?.milestones.find((r) => r.index === i)?.requirements_hash ?? null,
-      });
-    }
+  const [info, now, index] = await Promise.all([
+    state.escrow.getOperator(operator), chainTime(), indexedMilestones(operator),
+  ]);
+  // What documents.js needs of a deal: its id, documents and operators' names.
+  const operators = new Map([[operator, info.name]]);
+  const items = index.milestones.map((r) => ({
+    d: { id: BigInt(r.deal_id), documents: r.documents, operators },
+    operator,
+    dealId: BigInt(r.deal_id),
+    index: r.index,
+    m: { amount: BigInt(r.amount), dueAt: BigInt(r.due_at), attestations: r.attestations, quorum: r.quorum },
+    status: r.status,
+    answeredBy: r.verdict,
+    awaiting: r.awaiting,
+    verdicts: r.verdicts,
+    requirements: r.requirements_hash,
   }));
-  items.sort((a, b) => (a.dealId === b.dealId ? a.index - b.index : a.dealId < b.dealId ? 1 : -1));
-  return { operator, name: info.name, now, items };
+  return { operator, name: info.name, now, items, behind: index.behind };
+}
+
+/** The index's answer once it has read the chain up to its head (less the blocks it waits
+ * to be confirmed), or, after CATCH_UP_MS, what it has, with how many blocks it lags. */
+async function indexedMilestones(operator) {
+  const until = Date.now() + CATCH_UP_MS;
+  for (;;) {
+    const [index, head] = await Promise.all([
+      api(`/escrows/${state.escrowAddress}/operators/${operator}/milestones?status=all`), state.read.getBlockNumber(),
+    ]);
+    const behind = head - index.confirmations - (index.indexed_through ?? -1);
+    if (behind <= 0 || Date.now() > until) return { ...index, behind: Math.max(behind, 0) };
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 function heading(x) {
@@ -150,13 +161,14 @@ function answeredItem(x) {
 async function workMilestone(x, form, status, nav) {
   const met = form.met.value === "yes";
   const say = (text) => replace(status, text);
+  const deal = await stillAwaiting(x);
   say(form.encrypt.checked ? "Encrypting and uploading your evidence…" : "Uploading your evidence…");
   const { evidenceHash, said } = await storeDocument(x.dealId, x.index, form);
   say("Sign the verdict in your wallet…");
   const attestation = {
     dealId: x.dealId,
     milestone: BigInt(x.index),
-    dealVersion: BigInt(x.deal.version),
+    dealVersion: BigInt(deal.version),
     met,
     evidenceHash,
     deadline: (await chainTime()) + VERDICT_VALIDITY,
@@ -173,6 +185,17 @@ async function workMilestone(x, form, status, nav) {
     throw new UserError(`The service could not put your verdict on chain (${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ""}).`);
   }
   nav.navigate("#/desk", `Your verdict on deal #${x.dealId} M${x.index + 1} is on chain. Its evidence: ${said}`);
+}
+
+/** The deal as the chain has it now, if the milestone still awaits this operator's verdict
+ * (the index may lag, another key of the operator may have answered): else a clear refusal. */
+async function stillAwaiting(x) {
+  const [deal, m] = await Promise.all([state.escrow.getDeal(x.dealId), state.escrow.getMilestone(x.dealId, x.index)]);
+  const slot = [...m.oracles].indexOf(x.operator);
+  if (milestoneStatus(m) !== "Pending" || slot < 0 || m.attested[slot] || m.rejected[slot]) {
+    throw new UserError(`Deal #${x.dealId} M${x.index + 1} no longer awaits your verdict on chain (${milestoneStatus(m)}): nothing was uploaded. Reload the desk.`);
+  }
+  return deal;
 }
 
 async function follow(id) {

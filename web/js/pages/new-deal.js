@@ -11,6 +11,7 @@ import { me, state } from "../state.js";
 import { h, replace } from "../ui.js";
 import { send, signTyped, walletProblem } from "../wallet.js";
 import { milestoneRow, readMilestone } from "./milestone-input.js";
+import { operatorPicker } from "./operator-picker.js";
 import { tokenSelect } from "./token-select.js";
 
 /** `nav`: {current, refresh, navigate} from the router. */
@@ -19,6 +20,7 @@ export async function showNewDeal(nav) {
   if (!nav.current()) return;
   const { limits } = state.config;
   const milestones = h("div#milestones");
+  const arbiter = h("input", { name: "arbiter", type: "number", min: 1, required: true });
   const form = h(
     "form#new-deal.card",
     { onsubmit: act(() => createDeal(form, nav)) },
@@ -29,7 +31,8 @@ export async function showNewDeal(nav) {
       h("label.radio", h("input", { type: "radio", name: "role", value: "buyer", checked: true }), "I am the buyer (the supplier accepts next)"),
       h("label.radio", h("input", { type: "radio", name: "role", value: "supplier" }), "I am the supplier (the deal is accepted; the buyer funds next)"),
       h("label", "Counterparty address", h("input", { name: "counterparty", required: true, placeholder: "0x…", autocomplete: "off" })),
-      h("label", "Arbiter (operator id)", h("input", { name: "arbiter", type: "number", min: 1, required: true }), h("span.hint#arbiter-name")),
+      h("label", "Arbiter (operator id)", arbiter),
+      operatorPicker(arbiter, { what: "the arbiter", multiple: false }),
       tokenSelect(() => replace(document.getElementById("amounts-in"), `Milestones (amounts in ${state.token.symbol})`)),
     ),
     h(
@@ -56,17 +59,7 @@ export async function showNewDeal(nav) {
     h("p.hint", "An offer costs the supplier nothing: it is a signature the buyer accepts and funds in one transaction."),
   );
   milestones.append(milestoneRow(now, 0));
-  form.arbiter.addEventListener("change", () => describeOperator(form.arbiter.value, document.getElementById("arbiter-name")));
   replace(document.getElementById("main"), form);
-}
-
-async function describeOperator(id, target) {
-  try {
-    const op = await state.escrow.getOperator(BigInt(id));
-    replace(target, `${op.name || "unnamed"} (${op.activeKeys} active key${op.activeKeys === 1n ? "" : "s"})`);
-  } catch {
-    replace(target, "not a registered operator");
-  }
 }
 
 /** The deal the form describes, checked as the escrow will check it. */
