@@ -11,6 +11,7 @@ import json
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,10 +84,12 @@ def upload_confidential(
     readers: list[Reader],
     deal_id: int,
     milestone: int | None = None,
+    lap: Callable[[str], None] = lambda step: None,
 ) -> tuple[Manifest, dict]:
     """Encrypts `document` (streamed) to the readers that have a recipient, uploads the
     ciphertext, then the manifest, then the copy's readers. Returns the manifest (its
-    `evidence_hash()` is what to attest) and the copy record."""
+    `evidence_hash()` is what to attest) and the copy record. `lap(step)` marks the end of
+    each step (the upload benchmark times them)."""
     keyed = [r for r in readers if r.recipient]
     if not keyed:
         raise ConfidentialError("none of the deal's readers has published a key")
@@ -95,10 +98,12 @@ def upload_confidential(
         sealed = envelope.encrypt_file(
             document, cipher_path, [r.recipient for r in keyed if r.recipient]
         )
+        lap("encrypt")
         with open(cipher_path, "rb") as cipher:
             stored = upload_file(
                 http, signer, cipher, sealed.ciphertext_sha256.hex(), deal_id, milestone
             )
+        lap("ciphertext")
     manifest = sealed.manifest()
     if stored["cid"] != manifest.ciphertext_cid:
         raise ServiceError(
@@ -106,7 +111,9 @@ def upload_confidential(
         )
     data = manifest.to_bytes()
     upload_file(http, signer, data, hashlib.sha256(data).hexdigest(), deal_id, milestone)
+    lap("manifest")
     copy = record_copy(http, signer, manifest.cid(), manifest.ciphertext_cid, keyed, deal_id)
+    lap("copy")
     return manifest, copy
 
 
