@@ -14,6 +14,8 @@ the adds back.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -95,34 +97,44 @@ def store_confidential(
     except ManifestError as exc:
         raise HTTPException(422, f"the manifest does not describe its ciphertext: {exc}") from exc
     fileobj.seek(0)
-    text = manifest.to_bytes()
+    cipher_sha256, manifest_sha256 = sha256.hexdigest(), manifest.evidence_hash().hex()
     added: list[tuple[StoredObject, str]] = []
     with (
-        IN_FLIGHT.adding(store, sha256.hexdigest()),
-        IN_FLIGHT.adding(store, manifest.evidence_hash().hex()),
+        IN_FLIGHT.adding(store, cipher_sha256),
+        IN_FLIGHT.adding(store, manifest_sha256),
+        ThreadPoolExecutor(1) as pool,
     ):
+        # The manifest's add (a few hundred bytes, but a round trip to the node) runs while
+        # the ciphertext's does.
+        manifest_add = pool.submit(store.add, [manifest.to_bytes()])
         try:
             cipher = store.add(chunks(fileobj))
-            added.append((cipher, sha256.hexdigest()))
+            added.append((cipher, cipher_sha256))
+            stored_manifest = manifest_add.result()
+            added.append((stored_manifest, manifest_sha256))
             if cipher.cid != manifest.ciphertext_cid:
                 raise HTTPException(
                     422, f"the ciphertext's CID is {cipher.cid}, the manifest names another"
                 )
-            added.append((store.add([text]), manifest.evidence_hash().hex()))
             lap("store")
-            result = _record(sessions, [s for s, _ in added], readers, signed, deal, milestone)
+            result = _record(sessions, cipher, stored_manifest, readers, signed, deal, milestone)
         except BaseException:
-            for stored, digest in reversed(added):
+            with suppress(Exception):  # the manifest's add, done even when the other failed
+                late = (manifest_add.result(), manifest_sha256)
+                if late not in added:
+                    added.append(late)
+            for stored, digest in added:
                 IN_FLIGHT.undo(store, sessions, stored, digest)
             raise
     lap("record")
     return result
 
 
-def _record(sessions, stored: list[StoredObject], readers, signed, deal, milestone):
+def _record(
+    sessions, cipher: StoredObject, manifest: StoredObject, readers, signed, deal, milestone
+):
     """The nonce, the two records (kept when they exist), the copy and its readers: one
     transaction."""
-    cipher, manifest = stored
     with sessions() as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         cipher_row, new_cipher = new_evidence(db, cipher, signed, AGE, deal, milestone)
