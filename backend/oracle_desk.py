@@ -5,7 +5,8 @@ the chain is read through the RPC the service names (/app/config.json) unless --
     keys publish   derive the key's age identity, sign its binding, POST /keys
     inbox          milestones naming the key's operator, pending, without its verdict yet
     upload FILE    encrypt to the deal's readers (each binding verified here), upload the
-                   ciphertext and its manifest, print the evidenceHash to attest
+                   ciphertext, its manifest and readers in one request, print the
+                   evidenceHash to attest
     fetch          download the copy encrypted to the key, decrypt, check against the manifest
                    and say whether the chain anchors it
 """
