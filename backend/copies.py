@@ -93,18 +93,22 @@ class CopyIn(BaseModel):
     readers: list[ReaderIn] = Field(min_length=1, max_length=64)
 
     def checked_readers(self) -> list[tuple[str, str]]:
-        """(checksummed account, recipient) per reader; 400 for a recipient that is no age
-        X25519 recipient or an account named twice."""
-        readers: list[tuple[str, str]] = []
-        for reader in self.readers:
-            try:
-                parse_recipient(reader.recipient)
-            except ConfidentialError as exc:
-                raise HTTPException(400, f"reader {reader.account}: {exc}") from exc
-            readers.append((to_checksum_address(reader.account), reader.recipient))
-        if len({a for a, _ in readers}) != len(readers):
-            raise HTTPException(400, "a reader is named twice")
-        return readers
+        return checked_readers(self.readers)
+
+
+def checked_readers(entries: list[ReaderIn]) -> list[tuple[str, str]]:
+    """(checksummed account, recipient) per reader; 400 for a recipient that is no age X25519
+    recipient or an account named twice."""
+    readers: list[tuple[str, str]] = []
+    for reader in entries:
+        try:
+            parse_recipient(reader.recipient)
+        except ConfidentialError as exc:
+            raise HTTPException(400, f"reader {reader.account}: {exc}") from exc
+        readers.append((to_checksum_address(reader.account), reader.recipient))
+    if len({a for a, _ in readers}) != len(readers):
+        raise HTTPException(400, "a reader is named twice")
+    return readers
 
 
 class Sizes(BaseModel):
@@ -157,33 +161,45 @@ def record_copy(
     """Spends the nonce and writes the copy and its readers in one transaction; the same copy
     again is (its record, False); other readers for a recorded ciphertext are 409."""
     with sessions() as db:
-        cipher = db.get(Evidence, ciphertext_cid)
-        if cipher is None:
-            raise HTTPException(404, f"no ciphertext with CID {ciphertext_cid}: upload it first")
-        if cipher.media_type != AGE:
-            raise HTTPException(400, f"{ciphertext_cid} is not an age ciphertext")
-        existing = db.scalar(
-            select(EvidenceCopy).where(EvidenceCopy.ciphertext_cid == ciphertext_cid)
-        )
-        if existing is not None:
-            if existing.manifest_cid == manifest_cid and _readers(db, existing) == readers:
-                auth.spend(db, signed)
-                db.commit()
-                return existing, False
-            raise HTTPException(409, f"a copy of ciphertext {ciphertext_cid} is recorded already")
-        auth.spend(db, signed)
-        copy = EvidenceCopy(
-            manifest_cid=manifest_cid, ciphertext_cid=ciphertext_cid, uploader=signed.address
-        )
-        db.add(copy)
-        db.flush()
-        db.add_all(CopyReader(copy_id=copy.id, account=a, recipient=r) for a, r in readers)
-        try:
-            db.commit()
-        except IntegrityError as exc:  # the same ciphertext, recorded at the same moment
-            db.rollback()
-            raise HTTPException(409, f"a copy of {ciphertext_cid} is recorded already") from exc
-        return copy, True
+        copy, created = write_copy(db, manifest_cid, ciphertext_cid, readers, signed.address)
+        auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        commit_copy(db, ciphertext_cid)
+        return copy, created
+
+
+def write_copy(
+    db: Session,
+    manifest_cid: str,
+    ciphertext_cid: str,
+    readers: list[tuple[str, str]],
+    uploader: str,
+) -> tuple[EvidenceCopy, bool]:
+    """The copy and its readers, added to `db`'s transaction (the caller commits): 404 for a
+    ciphertext not recorded, 400 for one that is no age file, 409 for a ciphertext recorded
+    with another manifest or other readers; the same copy again is (its record, False)."""
+    cipher = db.get(Evidence, ciphertext_cid)
+    if cipher is None:
+        raise HTTPException(404, f"no ciphertext with CID {ciphertext_cid}: upload it first")
+    if cipher.media_type != AGE:
+        raise HTTPException(400, f"{ciphertext_cid} is not an age ciphertext")
+    existing = db.scalar(select(EvidenceCopy).where(EvidenceCopy.ciphertext_cid == ciphertext_cid))
+    if existing is not None:
+        if existing.manifest_cid == manifest_cid and _readers(db, existing) == readers:
+            return existing, False
+        raise HTTPException(409, f"a copy of ciphertext {ciphertext_cid} is recorded already")
+    copy = EvidenceCopy(manifest_cid=manifest_cid, ciphertext_cid=ciphertext_cid, uploader=uploader)
+    db.add(copy)
+    db.flush()
+    db.add_all(CopyReader(copy_id=copy.id, account=a, recipient=r) for a, r in readers)
+    return copy, True
+
+
+def commit_copy(db: Session, ciphertext_cid: str) -> None:
+    try:
+        db.commit()
+    except IntegrityError as exc:  # the same ciphertext, recorded at the same moment
+        db.rollback()
+        raise HTTPException(409, f"a copy of {ciphertext_cid} is recorded already") from exc
 
 
 def _readers(db: Session, copy: EvidenceCopy) -> list[tuple[str, str]]:

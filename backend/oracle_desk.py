@@ -6,7 +6,8 @@ the chain is read through the RPC the service names (/app/config.json) unless --
     inbox          milestones naming the key's operator, pending, without its verdict yet
                    (GET /operators/{id}/milestones: the service's index, not a read per deal)
     upload FILE    encrypt to the deal's readers (each binding verified here), upload the
-                   ciphertext and its manifest, print the evidenceHash to attest
+                   ciphertext, its manifest and readers in one request, print the
+                   evidenceHash to attest
     fetch          download the copy encrypted to the key, decrypt, check against the manifest
                    and say whether the chain anchors it
 

@@ -101,7 +101,7 @@ def store_and_record(
         raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
     fileobj.seek(0)
     sha256 = hashlib.sha256()
-    for chunk in _chunks(fileobj):
+    for chunk in chunks(fileobj):
         sha256.update(chunk)
     if sha256.hexdigest() != claimed:
         raise HTTPException(400, "the document's sha256 is not the one that was signed")
@@ -110,7 +110,7 @@ def store_and_record(
         check_manifest(sessions, fileobj.read(MAX_MANIFEST_BYTES + 1))
         fileobj.seek(0)
     with IN_FLIGHT.adding(store, claimed):
-        stored = store.add(_chunks(fileobj))
+        stored = store.add(chunks(fileobj))
         lap("store")
         try:
             row, created = _record(
@@ -127,23 +127,31 @@ def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone,
     """Spends the nonce and writes the record, in one short transaction."""
     with sessions() as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
-        existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
-        if existing is not None:
-            db.commit()
-            return existing, False
-        row = Evidence(
-            cid=stored.cid,
-            sha256=stored.sha256.hex(),
-            size=stored.size,
-            media_type=media_type,
-            uploader=signed.address,
-            escrow=escrow if deal is not None else None,
-            deal_id=deal,
-            milestone=milestone,
-        )
-        db.add(row)
+        row, created = new_evidence(db, stored, signed, media_type, deal, milestone, escrow)
         db.commit()
-        return row, True
+        return row, created
+
+
+def new_evidence(
+    db: Session, stored: StoredObject, signed: auth.Signed, media_type, deal, milestone, escrow
+) -> tuple[Evidence, bool]:
+    """The record of a stored object, added to `db`'s transaction; an existing one is kept.
+    `escrow`: the deal's (checksummed), recorded only with a deal."""
+    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
+    if existing is not None:
+        return existing, False
+    row = Evidence(
+        cid=stored.cid,
+        sha256=stored.sha256.hex(),
+        size=stored.size,
+        media_type=media_type,
+        uploader=signed.address,
+        escrow=escrow if deal is not None else None,
+        deal_id=deal,
+        milestone=milestone,
+    )
+    db.add(row)
+    return row, True
 
 
 class InFlight:
@@ -186,6 +194,6 @@ class InFlight:
 IN_FLIGHT = InFlight()
 
 
-def _chunks(fileobj) -> Iterator[bytes]:
+def chunks(fileobj) -> Iterator[bytes]:
     while chunk := fileobj.read(CHUNK):
         yield chunk

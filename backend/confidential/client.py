@@ -1,8 +1,9 @@
 """A client of the service's confidential evidence routes (docs/service.md): publish a key,
 find a deal's readers (every binding verified here, not trusted to the service), encrypt and
-upload a document with its manifest and readers, fetch and decrypt one checked against the
-chain. The oracle CLI, the demo and the tests use it; `http` is any httpx.Client on the
-service (FastAPI's TestClient included)."""
+upload a document with its manifest and readers in one request, fetch and decrypt one checked
+against the chain. upload_file and record_copy are the two-step protocol's requests (the web
+page's), used for a later reader's copy. The oracle CLI, the demo and the tests use it; `http`
+is any httpx.Client on the service (FastAPI's TestClient included)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +89,15 @@ def upload_confidential(
     signer: Signer,
     document: Path,
     readers: list[Reader],
-    deal_id: int,
+    deal_id: int | None,
     milestone: int | None = None,
+    lap: Callable[[str], None] = lambda step: None,
 ) -> tuple[Manifest, dict]:
-    """Encrypts `document` (streamed) to the readers that have a recipient, uploads the
-    ciphertext, then the manifest, then the copy's readers. Returns the manifest (its
-    `evidence_hash()` is what to attest) and the copy record."""
+    """Encrypts `document` (streamed, both sides hashed on the way) to the readers that have a
+    recipient, and sends the ciphertext, its manifest and the readers in one signed request
+    (POST /evidence/confidential). Returns the manifest (its `evidence_hash()` is what to
+    attest) and the copy record. `lap(step)` marks the end of each step (the upload benchmark
+    times them)."""
     keyed = [r for r in readers if r.recipient]
     if not keyed:
         raise ConfidentialError("none of the deal's readers has published a key")
@@ -101,19 +106,43 @@ def upload_confidential(
         sealed = envelope.encrypt_file(
             document, cipher_path, [r.recipient for r in keyed if r.recipient]
         )
-        with open(cipher_path, "rb") as cipher:
-            stored = upload_file(
-                http, signer, cipher, sealed.ciphertext_sha256.hex(), deal_id, milestone
-            )
-    manifest = sealed.manifest()
-    if stored["cid"] != manifest.ciphertext_cid:
-        raise ServiceError(
-            f"the service stored the ciphertext as {stored['cid']}, not {manifest.ciphertext_cid}"
+        manifest = sealed.manifest()
+        lap("encrypt")
+        copy_part = json.dumps(
+            {
+                "manifest": manifest.to_bytes().decode(),
+                "readers": [{"account": r.account, "recipient": r.recipient} for r in keyed],
+            }
         )
-    data = manifest.to_bytes()
-    upload_file(http, signer, data, hashlib.sha256(data).hexdigest(), deal_id, milestone)
-    copy = record_copy(http, signer, manifest.cid(), manifest.ciphertext_cid, keyed, deal_id)
-    return manifest, copy
+        sha256 = hashlib.sha256(copy_part.encode()).hexdigest()
+        header = auth.sign_request(
+            signer.private_key,
+            action="POST /evidence/confidential",
+            content_sha256=sha256,
+            deal_id=deal_id,
+            chain_id=signer.chain_id,
+            escrow=signer.escrow,
+            nonce=secrets.token_hex(16),
+            expires=int(time.time()) + 300,
+        )
+        pairs = (("deal", deal_id), ("milestone", milestone), ("escrow", signer.escrow))
+        params = {k: v for k, v in pairs if v is not None}
+        with open(cipher_path, "rb") as cipher:
+            answer = http.post(
+                "/evidence/confidential",
+                params=params,
+                headers={auth.HEADER: header, "X-Content-Sha256": sha256},
+                data={"copy": copy_part},
+                files={"file": ("ciphertext.age", cipher, "application/age-encryption")},
+            )
+        stored = _json(answer, (200, 201))
+    lap("upload")
+    if stored["ciphertext"]["cid"] != manifest.ciphertext_cid:
+        raise ServiceError(
+            f"the service stored the ciphertext as {stored['ciphertext']['cid']}, not "
+            f"{manifest.ciphertext_cid}"
+        )
+    return manifest, stored["encrypted_copy"]
 
 
 def upload_file(http, signer: Signer, content, sha256: str, deal_id, milestone=None) -> dict:

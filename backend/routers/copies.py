@@ -9,15 +9,24 @@ from typing import Annotated
 from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import copies, uploads
+from backend import copies, sealed_uploads, uploads
 from backend.copies import CopyIn, CopyOut
 from backend.db import Evidence
 from backend.deps import ChainDep, SessionsDep, SettingsDep, StoreDep
 from backend.evidence.cid import parse_cid
 from backend.evidence.store import EvidenceStore
-from backend.routers._common import UNAVAILABLE, Route, errors
+from backend.routers._common import MAX_ROW_ID, UNAVAILABLE, Route, errors
+from backend.routers.evidence import (
+    MAX_MILESTONE_INDEX,
+    SERVER_TIMING,
+    VALIDATION_OR_ERROR,
+    EvidenceMeta,
+    ServerTiming,
+)
 
 router = APIRouter(prefix="/evidence", tags=["confidential"], route_class=Route)
 
@@ -97,6 +106,163 @@ async def add_copy(
         response.status_code = status.HTTP_200_OK
     with sessions() as db:
         return copies.copy_out(db, manifest, copy)
+
+
+class ConfidentialOut(BaseModel):
+    ciphertext: EvidenceMeta
+    manifest: EvidenceMeta
+    encrypted_copy: CopyOut  # (`copy` is taken: pydantic's BaseModel.copy)
+
+
+CONFIDENTIAL_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "copy": {
+                        "type": "string",
+                        "description": "JSON: {manifest: the manifest's canonical text, "
+                        "readers: [{account, recipient}]}; its sha256 is X-Content-Sha256",
+                    },
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the age ciphertext the manifest names",
+                    },
+                },
+                "required": ["copy", "file"],
+                "additionalProperties": False,
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/confidential",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConfidentialOut,
+    openapi_extra={"requestBody": CONFIDENTIAL_BODY},
+    responses={
+        201: {"description": "stored, pinned and recorded", "headers": SERVER_TIMING},
+        200: {
+            "model": ConfidentialOut,
+            "description": "this very document, copy and readers were recorded already",
+            "headers": SERVER_TIMING,
+        },
+        422: {
+            "description": "a parameter out of its type; a copy part out of its schema, a "
+            "manifest that is not canonical or valid, or a ciphertext that is not the one the "
+            "manifest names",
+            "content": {"application/json": {"schema": VALIDATION_OR_ERROR}},
+        },
+        **errors(
+            {
+                400: "X-Content-Sha256 missing or not the copy part's, not one `copy` field "
+                "and one `file`, a recipient that is no age X25519 recipient, a reader named "
+                "twice, or a milestone without its deal",
+                401: "missing, bad, expired or replayed signature",
+                403: "signer may not upload (for this deal)",
+                404: "unknown deal, or an escrow this service does not serve",
+                409: "the ciphertext has a copy record with another manifest or other readers",
+                413: "document larger than the configured limit",
+                415: "the file is no age ciphertext, or the service accepts no confidential "
+                "documents",
+                503: UNAVAILABLE,
+            }
+        ),
+    },
+)
+async def upload_confidential(
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    store: StoreDep,
+    chain: ChainDep,
+    x_escrow_auth: Annotated[
+        str | None, Header(description="the signed request (docs/service.md)")
+    ] = None,
+    x_content_sha256: Annotated[
+        str | None,
+        Header(
+            description="hex sha256 of the `copy` part, as signed",
+            json_schema_extra={"pattern": SHA256_PATTERN},
+        ),
+    ] = None,
+    deal: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="link to this deal")] = None,
+    escrow: Annotated[
+        str | None,
+        Query(
+            description="the deal's escrow (default: the service's default escrow); the "
+            "signed message names it",
+            pattern="^0x[0-9a-fA-F]{40}$",
+        ),
+    ] = None,
+    milestone: Annotated[
+        int | None, Query(ge=0, le=MAX_MILESTONE_INDEX, description="and this milestone")
+    ] = None,
+):
+    """A confidential document in one request: the `copy` part (the manifest's canonical
+    text and the readers the ciphertext is encrypted to, JSON) and the `file` part (the age
+    ciphertext the manifest names). Signed like an upload (`action: POST
+    /evidence/confidential`, the content being the `copy` part), by whoever may upload for
+    `deal` (of `escrow`, the default one when not given). Leaves what POST /evidence
+    (ciphertext, then manifest) and POST /evidence/{manifest}/copies leave; a refused request
+    stores and records nothing."""
+    claimed = (x_content_sha256 or "").lower().removeprefix("0x")
+    if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
+        raise HTTPException(400, "X-Content-Sha256 must be the hex sha256 of the copy part")
+    if milestone is not None and deal is None:
+        raise HTTPException(400, "a milestone link needs its deal")
+    timing = ServerTiming()
+    if escrow is not None:
+        chain = await run_in_threadpool(request.app.state.escrows.get, escrow)
+    signed = await run_in_threadpool(
+        uploads.check_signer,
+        chain,
+        sessions,
+        settings,
+        x_escrow_auth,
+        claimed,
+        deal,
+        "POST /evidence/confidential",
+    )
+    timing.lap("auth")
+    form = await request.form(max_files=1, max_fields=1, max_part_size=sealed_uploads.MAX_COPY_PART)
+    part, upload = form.get("copy"), form.get("file")
+    if not isinstance(part, str) or upload is None or isinstance(upload, str):
+        raise HTTPException(400, "send the field 'copy' (JSON) and the file 'file'")
+    if upload.size is not None and upload.size > settings.max_upload_bytes:
+        raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
+    manifest, readers = sealed_uploads.parse_copy(part, claimed)
+    timing.lap("body")
+    cipher, manifest_row, copy, created = await run_in_threadpool(
+        sealed_uploads.store_confidential,
+        settings,
+        store,
+        sessions,
+        upload.file,
+        signed,
+        manifest,
+        readers,
+        deal,
+        milestone,
+        timing.lap,
+    )
+    with sessions() as db:
+        copy_out = copies.copy_out(db, manifest, copy)
+    answer = ConfidentialOut(
+        ciphertext=EvidenceMeta.of(cipher, created),
+        manifest=EvidenceMeta.of(manifest_row, created),
+        encrypted_copy=copy_out,
+    )
+    return JSONResponse(
+        answer.model_dump(),
+        status_code=201 if created else 200,
+        headers={"Server-Timing": timing.header()},
+    )
 
 
 @router.get(

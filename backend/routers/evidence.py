@@ -79,6 +79,13 @@ SERVER_TIMING = {
     }
 }
 SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
+# a 422: FastAPI's own (a parameter out of its type) or the route's (ErrorOut)
+VALIDATION_OR_ERROR = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/HTTPValidationError"},
+        {"$ref": "#/components/schemas/ErrorOut"},
+    ]
+}
 
 
 @router.post(
@@ -96,16 +103,7 @@ SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
         422: {
             "description": "a parameter out of its type; or a manifest that is not canonical "
             "or valid, or names a ciphertext not stored here with its sha256, size and CID",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "anyOf": [
-                            {"$ref": "#/components/schemas/HTTPValidationError"},
-                            {"$ref": "#/components/schemas/ErrorOut"},
-                        ]
-                    }
-                }
-            },
+            "content": {"application/json": {"schema": VALIDATION_OR_ERROR}},
         },
         **errors(
             {

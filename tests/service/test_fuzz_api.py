@@ -160,9 +160,9 @@ def test_every_route_answers_as_the_openapi_document_says(live_service, tmp_path
         f"{operations['total']} operations, {cases['with_failures']} with failures, "
         f"{cases['errored']} errored; the hooks signed {signer.signed}"
     )
-    # every route of the service: 6 of them confidential evidence's; GET /escrows and the 6
+    # every route of the service: 7 of them confidential evidence's; GET /escrows and the 6
     # deal routes by escrow, /escrows/{escrow}/deals..., beside their deprecated /deals...; the
     # 3 operator routes, /escrows/{escrow}/operators...
-    assert operations["tested"] == operations["total"] == 30
+    assert operations["tested"] == operations["total"] == 31
     assert cases["with_failures"] == cases["errored"] == 0
     assert signer.signed["upload"] > 0 and signer.signed["attestation"] > 0
