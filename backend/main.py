@@ -69,8 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chain = app.state.escrows.default  # what the routes without an escrow address
     for router in (
         escrows.router,
-        evidence.router,
+        # before /evidence/{cid}: POST /evidence/confidential is the route OPTIONS and other
+        # methods of that path are answered by (405 with `Allow: POST`), not GET /evidence/{cid}
         copies.router,
+        evidence.router,
         *deals.routers,
         operators.router,
         *keys.routers,

@@ -23,6 +23,7 @@ from backend.routers.evidence import EvidenceMeta
 router = APIRouter(prefix="/escrows/{escrow}/operators", tags=["operators"], route_class=Route)
 
 REGISTRY_EVENTS = tuple(REGISTRY_HANDLERS)
+NOT_SERVED = "an escrow this service does not serve"
 MAX_PAGE = 100
 MAX_MILESTONES = 500
 # Operator ids are the registry's uint32, numbered from 1.
@@ -48,7 +49,11 @@ class OperatorOut(BaseModel):
     registered_block: int
 
 
-@router.get("", response_model=list[OperatorOut], responses=errors({503: "chain unreachable"}))
+@router.get(
+    "",
+    response_model=list[OperatorOut],
+    responses=errors({404: NOT_SERVED, 503: "chain unreachable"}),
+)
 def list_operators(
     db: DbDep,
     escrow: Escrow,
@@ -91,7 +96,12 @@ class OperatorDetailOut(OperatorOut):
 @router.get(
     "/{operator_id}",
     response_model=OperatorDetailOut,
-    responses=errors({404: "not indexed: unknown, or not confirmed yet", 503: "chain unreachable"}),
+    responses=errors(
+        {
+            404: "not indexed: unknown, or not confirmed yet; or " + NOT_SERVED,
+            503: "chain unreachable",
+        }
+    ),
 )
 def get_operator(operator_id: OperatorId, db: DbDep, escrow: Escrow) -> OperatorDetailOut:
     """One operator, its live and revoked keys, and its history: registered, renamed, its
@@ -162,7 +172,7 @@ class OperatorMilestonesOut(BaseModel):
 @router.get(
     "/{operator_id}/milestones",
     response_model=OperatorMilestonesOut,
-    responses=errors({503: "chain unreachable"}),
+    responses=errors({404: NOT_SERVED, 503: "chain unreachable"}),
 )
 def operator_milestones(
     operator_id: OperatorId,
