@@ -27,6 +27,32 @@ from scripts.deploy import deploy_escrow
 from scripts.ipfs_node import IpfsNodeError
 from scripts.ipfs_node import ipfs_node as start_ipfs_node
 
+# The longest test files (seconds of one worker, `--durations=0` summed per file), started first:
+# `make test` hands whole files to its workers in collection order (--dist loadfile), so a long
+# file collected last runs alone at the end while the other worker idles. Longest first is the
+# classic greedy schedule. Refresh the list when a file's cost moves a lot.
+LONGEST_FIRST = (
+    "contracts/test_stateful.py",  # 240
+    "oracle/test_oracle_desk.py",  # 150
+    "web/test_pages.py",  # 130
+    "service/test_fuzz_api.py",  # 110
+    "web/test_confidential_documents.py",  # 90
+    "service/test_review_findings.py",  # 90
+    "service/test_faults.py",  # 85
+    "service/test_indexer.py",  # 60
+    "service/test_evidence_api.py",  # 60
+    "oracle/test_oracle_cli.py",  # 55
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0].removeprefix("tests/")
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order, and each file its own
+
 
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
