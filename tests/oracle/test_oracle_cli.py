@@ -1,4 +1,5 @@
-"""The escrow-oracle command, run as a real process against the test chain (anvil)."""
+"""The escrow-oracle command against the test chain (anvil): in this process, but for the
+first test, which runs it as a real process."""
 
 import hashlib
 import json
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import brownie
 import pytest
-from helpers import USD, give_ether, keystore_json
+from helpers import USD, give_ether, keystore_json, run_cli
 
+from backend.oracle_cli import main
 from backend.terms import MilestoneStatus
 
 PASSWORD = "correct horse battery staple"
@@ -32,6 +34,12 @@ def evidence(tmp_path):
 
 
 def oracle(*args, password=PASSWORD):
+    """`escrow-oracle ARGS` (in this process: tests/helpers.py run_cli)."""
+    return run_cli(main, *args, env={"ESCROW_KEYSTORE_PASSWORD": password})
+
+
+def oracle_process(*args, password=PASSWORD):
+    """`escrow-oracle ARGS` as a real process, through `python -m`."""
     env = {"ESCROW_KEYSTORE_PASSWORD": password, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     return subprocess.run(
         [sys.executable, "-m", "backend.oracle_cli", *map(str, args)],
@@ -46,9 +54,9 @@ def rpc():
     return brownie.web3.provider.endpoint_uri
 
 
-def sign(escrow, keystore, evidence, deal, milestone, *options, password=PASSWORD):
+def sign(escrow, keystore, evidence, deal, milestone, *options, password=PASSWORD, run=oracle):
     """`escrow-oracle sign` for one milestone of `deal`, with the evidence file's sha256."""
-    return oracle(
+    return run(
         "sign", "--keystore", keystore, "--escrow", escrow.address, "--deal", deal,
         "--milestone", milestone, "--evidence", evidence, *options, password=password,
     )  # fmt: skip
@@ -57,9 +65,10 @@ def sign(escrow, keystore, evidence, deal, milestone, *options, password=PASSWOR
 def test_sign_then_verify_offline(escrow, keystore, evidence, tmp_path, active_deal):
     out = tmp_path / "att.json"
     offline = ("--chain-id", brownie.chain.id, "--deal-version", 1)
-    signed = sign(escrow, keystore, evidence, active_deal.id, 0, *offline, "--met", "--out", out)
+    signed = sign(escrow, keystore, evidence, active_deal.id, 0, *offline, "--met", "--out", out,
+                  run=oracle_process)  # fmt: skip
     assert signed.returncode == 0, signed.stderr
-    checked = oracle("verify", out)
+    checked = oracle_process("verify", out)
     assert checked.returncode == 0, checked.stdout
     assert "VALID" in checked.stdout
     assert hashlib.sha256(evidence.read_bytes()).hexdigest() in checked.stdout

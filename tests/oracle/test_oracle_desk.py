@@ -1,5 +1,6 @@
-"""escrow-oracle's desk (keys publish, inbox, upload, fetch), run as a real process against a
-real service (its own uvicorn process, indexing), a real IPFS node and the test chain."""
+"""escrow-oracle's desk (keys publish, inbox, upload, fetch) against a real service (its own
+uvicorn process, indexing), a real IPFS node and the test chain: the command in this process
+(tests/helpers.py run_cli), but once as a real process."""
 
 import re
 import subprocess
@@ -10,12 +11,13 @@ from pathlib import Path
 import brownie
 import httpx
 import pytest
-from helpers import USD, fund_fully, give_ether, keystore_json, milestones
+from helpers import USD, fund_fully, give_ether, keystore_json, milestones, run_cli
 
 from backend.confidential import client as conf
 from backend.confidential import envelope
 from backend.confidential.identity import derive_identity_from_key
 from backend.evidence.cid import raw_cid_of_sha256
+from backend.oracle_cli import main
 from backend.settings import Settings
 from scripts.service_process import LiveService
 
@@ -51,6 +53,14 @@ def keystores(tmp_path, buyer, supplier, inspector, stranger):
 
 
 def desk(command, service, keystore, *args):
+    """`escrow-oracle COMMAND --service S --keystore K ARGS` (in this process: run_cli)."""
+    env = {"ESCROW_KEYSTORE_PASSWORD": PASSWORD}
+    return run_cli(main, *command.split(), "--service", service, "--keystore", keystore, *args,
+                   env=env)  # fmt: skip
+
+
+def desk_process(command, service, keystore, *args):
+    """The same, as a real process through `python -m`."""
     env = {"ESCROW_KEYSTORE_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     return subprocess.run(
         [sys.executable, "-m", "backend.oracle_cli", *command.split(), "--service", service,
@@ -109,13 +119,10 @@ def test_an_oracle_works_a_milestone_with_encrypted_documents(
     up = desk("upload", service, keystores["inspector"], "--deal", deal.id, report)
     report_hash = _evidence_hash(up.stdout)
     give_ether(inspector)
-    signed = subprocess.run(
-        [sys.executable, "-m", "backend.oracle_cli", "sign", "--keystore", keystores["inspector"],
-         "--escrow", escrow.address, "--rpc", brownie.web3.provider.endpoint_uri,
-         "--deal", str(deal.id), "--milestone", "0", "--met", "--evidence-hash", report_hash,
-         "--submit"], capture_output=True, text=True, timeout=120,
-        env={"ESCROW_KEYSTORE_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin",
-             "HOME": str(Path.home())},
+    signed = run_cli(
+        main, "sign", "--keystore", keystores["inspector"], "--escrow", escrow.address,
+        "--rpc", brownie.web3.provider.endpoint_uri, "--deal", deal.id, "--milestone", 0, "--met",
+        "--evidence-hash", report_hash, "--submit", env={"ESCROW_KEYSTORE_PASSWORD": PASSWORD},
     )  # fmt: skip
     assert signed.returncode == 0, signed.stdout + signed.stderr
     mine = tmp_path / "buyer-copy.pdf"
@@ -166,7 +173,7 @@ def test_a_reader_without_a_copy_or_with_the_wrong_key_gets_a_clear_error_and_no
 def test_inbox_of_a_key_of_no_operator_or_of_an_escrow_not_served_is_a_clear_error(
     service, keystores, escrow
 ):
-    done = desk("inbox", service, keystores["stranger"])
+    done = desk_process("inbox", service, keystores["stranger"])
     assert done.returncode == 2
     assert "is not a live key of any operator" in done.stderr
     nowhere = "0x" + "00" * 19 + "01"
