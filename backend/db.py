@@ -177,7 +177,11 @@ class AttestationIntake(Base):
     2-of-2 milestone sign the very same facts."""
 
     __tablename__ = "attestation_intake"
-    __table_args__ = (UniqueConstraint("digest", "signer"),)
+    # Named as revision 0002 names it (PostgreSQL's own name for it), so that a new SQLite
+    # database, made from these models, carries the name a later revision would drop it by.
+    __table_args__ = (
+        UniqueConstraint("digest", "signer", name="attestation_intake_digest_signer_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(66), index=True)  # EIP-712 digest

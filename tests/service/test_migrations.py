@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     create_engine,
+    inspect,
     select,
     text,
 )
@@ -43,6 +44,15 @@ def empty_database(request, tmp_path, database_url):
     """An empty database: a new SQLite file, or an empty PostgreSQL database."""
     if database_url is None:
         yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    with request.getfixturevalue("postgres").database() as url:
+        yield url
+
+
+@pytest.fixture
+def second_empty_database(request, tmp_path, database_url):
+    if database_url is None:
+        yield f"sqlite:///{tmp_path / 'second.db'}"
         return
     with request.getfixturevalue("postgres").database() as url:
         yield url
@@ -153,10 +163,64 @@ def test_rows_of_an_index_that_followed_two_escrows_wait_for_the_escrow_to_be_na
 
 def test_the_models_and_the_head_revision_agree(empty_database):
     engine = create_engine(empty_database)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, replay=True)  # every revision, from none
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
+
+
+def test_a_new_database_made_at_once_is_the_one_the_revisions_make(
+    empty_database, second_empty_database
+):
+    """A new database is made from the models and stamped head (what every new service does):
+    table for table, the same columns, keys, indexes and constraints as replaying every
+    revision gives; and it is at head (upgrading it again does nothing)."""
+    replayed, fresh = create_engine(empty_database), create_engine(second_empty_database)
+    migrate.upgrade(replayed, replay=True)
+    migrate.upgrade(fresh)
+    assert migrate.current(fresh) == migrate.head()
+    made, replay = _schema(fresh), _schema(replayed)
+    assert sorted(made) == sorted(replay)
+    differ = [(t, part, made[t][part], replay[t][part]) for t in made for part in made[t]]
+    assert [d for d in differ if d[2] != d[3]] == []
+    migrate.upgrade(fresh)
+    assert migrate.current(fresh) == migrate.head()
+    replayed.dispose()
+    fresh.dispose()
+
+
+def _schema(engine) -> dict:
+    """Every table's columns (name, type, nullability, default; not their order), primary key,
+    foreign keys, unique constraints, indexes and check constraints, as the database says."""
+    found = inspect(engine)
+    schema = {}
+    for table in sorted(found.get_table_names()):
+        schema[table] = {
+            "columns": sorted(  # (in any order: columns are addressed by name)
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in found.get_columns(table)
+            ),
+            "primary_key": found.get_pk_constraint(table)["constrained_columns"],
+            "foreign_keys": sorted(
+                (
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                )
+                for fk in found.get_foreign_keys(table)
+            ),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in found.get_unique_constraints(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in found.get_indexes(table)
+            ),
+            "checks": sorted(
+                " ".join(c["sqltext"].split()) for c in found.get_check_constraints(table)
+            ),
+        }
+    return schema
 
 
 def test_a_database_behind_is_refused_or_upgraded_on_start(empty_database):
