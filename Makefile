@@ -101,9 +101,11 @@ compile: setup
 	brownie compile
 
 # The whole check, as CI runs it: lint (ruff, mypy, solhint, slither), then the suite on anvil,
-# in two worker processes (pytest-xdist as brownie drives it: each worker launches its own
-# anvil on the next port), a test file per worker at a time. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+# in three worker processes (pytest-xdist as brownie drives it: each worker launches its own
+# anvil on the next port), a test file per worker at a time. Three on two cores: the suite
+# waits on anvil, the IPFS node, the browser and the service's polling for much of its time,
+# and two workers left about a third of the CPU idle. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 3
 test: setup lint
 	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(TESTS)
 

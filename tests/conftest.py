@@ -29,19 +29,23 @@ from scripts.ipfs_node import ipfs_node as start_ipfs_node
 
 # The longest test files (seconds of one worker, `--durations=0` summed per file), started first:
 # `make test` hands whole files to its workers in collection order (--dist loadfile), so a long
-# file collected last runs alone at the end while the other worker idles. Longest first is the
+# file collected last runs alone at the end while the other workers idle. Longest first is the
 # classic greedy schedule. Refresh the list when a file's cost moves a lot.
-LONGEST_FIRST = (
-    "contracts/test_stateful.py",  # 240
-    "oracle/test_oracle_desk.py",  # 150
-    "web/test_pages.py",  # 130
-    "service/test_fuzz_api.py",  # 110
-    "web/test_confidential_documents.py",  # 90
-    "service/test_review_findings.py",  # 90
-    "service/test_faults.py",  # 85
-    "service/test_indexer.py",  # 60
-    "service/test_evidence_api.py",  # 60
-    "oracle/test_oracle_cli.py",  # 55
+LONGEST_FIRST = (  # a 3-worker run at 1f74570, on a busy machine
+    "contracts/test_stateful.py",  # 311
+    "service/test_fuzz_api.py",  # 160
+    "web/test_pages.py",  # 158
+    "service/test_faults.py",  # 110
+    "web/test_confidential_documents.py",  # 103
+    "service/test_review_findings.py",  # 100
+    "service/test_replicas.py",  # 93
+    "service/test_proposals.py",  # 89
+    "service/test_indexer.py",  # 83
+    "service/test_evidence_api.py",  # 74
+    "contracts/test_hostile_tokens.py",  # 68
+    "service/test_offers.py",  # 67
+    "deploy/test_live_deploy.py",  # 63
+    "oracle/test_oracle_desk.py",  # 61
 )
 
 
