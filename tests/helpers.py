@@ -87,6 +87,17 @@ def register_operators(escrow, inspector, carrier, customs, arbiter) -> Operator
     )
 
 
+def new_operator(escrow, name: str, revoked: bool = False) -> int:
+    """Another operator in `escrow`'s registry, its one key (a fresh one) registering itself;
+    `revoked`: that key revoked at once, so that it has no live key. Its id."""
+    key = new_account()
+    tx = escrow.registerOperator(name, f"ipfs://{name}", key, 0, b"", {"from": key})
+    operator = tx.events["OperatorRegistered"]["operatorId"]
+    if revoked:
+        escrow.revokeOperatorKey(operator, key, {"from": key})
+    return operator
+
+
 def reverts(error: str, *args) -> brownie.test.managers.runner.RevertContextManager:
     """Expect a revert with custom error `error`, and exactly `args` when given."""
     if args:

@@ -118,7 +118,11 @@ def get_operator(operator_id: OperatorId, db: DbDep, escrow: Escrow) -> Operator
     ).all()
     events = db.scalars(
         select(ChainEvent)
-        .where(ChainEvent.name.in_(REGISTRY_EVENTS), ChainEvent.block >= row.registered_block)
+        .where(
+            ChainEvent.escrow == escrow,  # ids are per registry: another escrow has its own 1, 2..
+            ChainEvent.name.in_(REGISTRY_EVENTS),
+            ChainEvent.block >= row.registered_block,
+        )
         .order_by(ChainEvent.block, ChainEvent.log_index)
     )
     history = [

@@ -1,8 +1,8 @@
 """Several escrows in one service (one per token): each escrow counts its deals from 1, and a
 deal is addressed by escrow and id. Two escrows on the same chain, the service serving both
-from a deployments file: the same deal id in each is indexed and served apart; a signed upload
-or attestation counts for the escrow it names only; an unknown escrow is 404. On SQLite and
-on PostgreSQL."""
+from a deployments file: the same deal id (and operator id) in each is indexed and served
+apart; a signed upload or attestation counts for the escrow it names only; an unknown escrow
+is 404. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ def test_the_same_deal_id_in_two_escrows_is_indexed_and_served_apart(
     for e in (escrow, escrow_eur):
         found = client.get(f"/escrows/{e.address}/deals", params={"party": buyer.address}).json()
         assert [(d["escrow"], d["deal_id"]) for d in found] == [(e.address, 1)]
+    # Operator 1 of each registry (the same key in both): its own escrow's history only.
+    for e, o in ((escrow, ops), (escrow_eur, ops_eur)):
+        history = client.get(f"/escrows/{e.address}/operators/{o.inspector}").json()["history"]
+        assert [h["event"] for h in history] == ["OperatorRegistered", "OperatorKeyAdded"]
+        registered = brownie.web3.eth.get_transaction_receipt(history[0]["tx_hash"])
+        assert {log["address"] for log in registered["logs"]} == {e.address}
 
 
 def test_an_escrow_not_served_is_404_and_the_older_routes_are_deprecated(two_escrows):

@@ -11,7 +11,7 @@ import { me, state } from "../state.js";
 import { h, replace } from "../ui.js";
 import { send, signTyped, walletProblem } from "../wallet.js";
 import { milestoneRow, readMilestone } from "./milestone-input.js";
-import { operatorPicker } from "./operator-picker.js";
+import { escrowChanged, operatorPicker } from "./operator-picker.js";
 import { tokenSelect } from "./token-select.js";
 
 /** `nav`: {current, refresh, navigate} from the router. */
@@ -33,7 +33,10 @@ export async function showNewDeal(nav) {
       h("label", "Counterparty address", h("input", { name: "counterparty", required: true, placeholder: "0x…", autocomplete: "off" })),
       h("label", "Arbiter (operator id)", arbiter),
       operatorPicker(arbiter, { what: "the arbiter", multiple: false }),
-      tokenSelect(() => replace(document.getElementById("amounts-in"), `Milestones (amounts in ${state.token.symbol})`)),
+      tokenSelect(() => {
+        replace(document.getElementById("amounts-in"), `Milestones (amounts in ${state.token.symbol})`);
+        escrowChanged(form); // operator ids are the new escrow's registry's: named again from its index
+      }),
     ),
     h(
       "fieldset",

@@ -5,16 +5,27 @@
 // stays typeable ("1, 2"); every id in it is named under it with how many live keys its
 // operator has, and one with none is flagged: no key of it could attest or rule. An operator
 // with no live key is listed but cannot be picked. The escrow checks the ids again on chain.
+// Keys and clicks act only on the list that answers what is typed now: while a newer search is
+// on its way (the debounce, the service's answer) nothing is listed, so Down and Enter cannot
+// pick from an older list. When the form's token changes, the names are looked up again in the
+// new escrow's index (escrowChanged).
 import { api } from "../chain.js";
 import { state } from "../state.js";
 import { h, replace } from "../ui.js";
 
 const SHOWN = 20; // options listed at once: narrow the search for more
 const DEBOUNCE_MS = 150;
+const ESCROW_CHANGED = "escrowchanged"; // dispatched on each picker by escrowChanged
 let pickers = 0;
 const known = new Map(); // `${escrow}:${id}` -> the service's answer, for this page's life
-const operators = () => `/escrows/${state.escrowAddress}/operators`;
-const knownKey = (id) => `${state.escrowAddress.toLowerCase()}:${id}`;
+const operators = (escrow) => `/escrows/${escrow}/operators`;
+const knownKey = (escrow, id) => `${escrow.toLowerCase()}:${id}`;
+
+/** After the form's token, so its escrow, changed: every picker in `form` drops what it lists
+ * (the other escrow's operators) and names its typed ids again from the new escrow's index. */
+export function escrowChanged(form) {
+  for (const picker of form.querySelectorAll(".operator-picker")) picker.dispatchEvent(new Event(ESCROW_CHANGED));
+}
 
 /** A picker filling `field` (an input of operator ids): `multiple` adds to it, else replaces. */
 export function operatorPicker(field, { what, multiple }) {
@@ -29,6 +40,7 @@ export function operatorPicker(field, { what, multiple }) {
   let options = [];
   let active = -1;
   let timer = null;
+  let searches = 0; // numbers each search and each change of what it asks: only the latest answers
 
   const close = () => {
     list.hidden = true;
@@ -54,12 +66,22 @@ export function operatorPicker(field, { what, multiple }) {
     close();
     search.focus();
   };
+  const outdated = () => { // what is listed no longer answers what is asked: nothing to pick
+    searches += 1;
+    options = [];
+    active = -1;
+    search.removeAttribute("aria-activedescendant");
+    replace(list, h("li.muted", { role: "option", "aria-disabled": "true" }, "Searching…"));
+  };
   const show = async () => {
+    clearTimeout(timer);
+    const mine = ++searches;
+    const escrow = state.escrowAddress;
     const q = search.value.trim();
-    const found = await api(`${operators()}?${new URLSearchParams({ q, limit: String(SHOWN) })}`).catch(() => null);
-    if (q !== search.value.trim()) return; // typed on meanwhile: a newer search answers
+    const found = await api(`${operators(escrow)}?${new URLSearchParams({ q, limit: String(SHOWN) })}`).catch(() => null);
+    for (const op of found ?? []) known.set(knownKey(escrow, op.operator_id), op);
+    if (mine !== searches) return; // typed on, or the token changed, meanwhile: a newer search answers
     options = found ?? [];
-    for (const op of options) known.set(knownKey(op.operator_id), op);
     replace(list, ...(found === null
       ? [h("li.muted", { role: "option", "aria-disabled": "true" }, "The service cannot list operators now: type their ids.")]
       : options.length
@@ -72,6 +94,7 @@ export function operatorPicker(field, { what, multiple }) {
   };
 
   search.addEventListener("input", () => {
+    outdated();
     clearTimeout(timer);
     timer = setTimeout(show, DEBOUNCE_MS);
   });
@@ -92,9 +115,16 @@ export function operatorPicker(field, { what, multiple }) {
   });
   field.addEventListener("input", () => describeIds(field, names));
   describeIds(field, names);
-  return h("div.operator-picker",
+  const picker = h("div.operator-picker",
     h("label", { for: search.id }, `Find ${what} by name`),
     h("div.combo", search, list), names);
+  picker.addEventListener(ESCROW_CHANGED, () => {
+    clearTimeout(timer);
+    outdated();
+    close();
+    describeIds(field, names);
+  });
+  return picker;
 }
 
 function option(op, id, onPick) {
@@ -116,21 +146,23 @@ function parseIds(text) {
 
 async function describeIds(field, target) {
   const ids = parseIds(field.value);
+  const escrow = state.escrowAddress;
   if (!ids.length) {
     replace(target);
     return;
   }
-  const ops = await Promise.all(ids.map(lookUp));
-  if (parseIds(field.value).join() !== ids.join()) return; // typed on meanwhile
+  const ops = await Promise.all(ids.map((id) => lookUp(escrow, id)));
+  if (parseIds(field.value).join() !== ids.join() || escrow !== state.escrowAddress) return; // typed on, or the token changed, meanwhile
   replace(target, ...ops.flatMap((op, i) => [i ? "; " : "", describe(ids[i], op)]));
 }
 
-/** The service's answer for operator `id`; undefined when it knows none, null when it
- * cannot say (unreachable: the page says nothing rather than guess). */
-async function lookUp(id) {
-  if (known.has(knownKey(id))) return known.get(knownKey(id));
-  const op = await api(`${operators()}/${id}`).catch((error) => (error.status === 404 ? undefined : null));
-  if (op) known.set(knownKey(id), op);
+/** The service's answer for operator `id` of `escrow`; undefined when it knows none, null when
+ * it cannot say (unreachable: the page says nothing rather than guess). */
+async function lookUp(escrow, id) {
+  const key = knownKey(escrow, id);
+  if (known.has(key)) return known.get(key);
+  const op = await api(`${operators(escrow)}/${id}`).catch((error) => (error.status === 404 ? undefined : null));
+  if (op) known.set(key, op);
   return op;
 }
 
