@@ -83,8 +83,9 @@ class MultipartStream:
         if not self._events or not isinstance(self._events[0], bytes):
             return event
         data = bytearray(event)
-        while self._events and isinstance(self._events[0], bytes):
-            data += self._events.popleft()  # type: ignore[operator]
+        while self._events and isinstance(more := self._events[0], bytes):
+            data += more
+            self._events.popleft()
         return bytes(data)
 
     async def _next(self) -> Part | bytes | None:

@@ -162,8 +162,8 @@ CONFIDENTIAL_BODY = {
         },
         **errors(
             {
-                400: "X-Content-Sha256 missing or not the copy part's, not one `copy` field "
-                "and one `file`, a recipient that is no age X25519 recipient, a reader named "
+                400: "X-Content-Sha256 missing or not the copy part's, not the `copy` field "
+                "then the file `file`, a recipient that is no age X25519 recipient, a reader named "
                 "twice, or a milestone without its deal",
                 401: "missing, bad, expired or replayed signature",
                 403: "signer may not upload (for this deal)",
@@ -208,7 +208,7 @@ async def upload_confidential(
 ):
     """A confidential document in one request: the `copy` part (the manifest's canonical
     text and the readers the ciphertext is encrypted to, JSON) and the `file` part (the age
-    ciphertext the manifest names). Signed like an upload (`action: POST
+    ciphertext the manifest names), in this order. Signed like an upload (`action: POST
     /evidence/confidential`, the content being the `copy` part), by whoever may upload for
     `deal` (of `escrow`, the default one when not given). Leaves what POST /evidence
     (ciphertext, then manifest) and POST /evidence/{manifest}/copies leave; a refused request
