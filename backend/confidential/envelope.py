@@ -3,9 +3,7 @@
 pyrage's encrypt_io / decrypt_io read and write file objects in chunks (64 KiB age payload
 chunks): a 50 MB document takes ~11 MB of resident memory either way, the same as none. Both
 sides are hashed on the way through, so encrypting yields the manifest (the evidence
-commitment, manifest.py) without reading anything twice. encrypt_file, the clients' path,
-encrypts from path to path in Rust instead and hashes afterwards in three threads: about
-twice as fast for a 5 MB document (docs/service.md, upload performance).
+commitment, manifest.py) without reading anything twice.
 
 age authenticates each 64 KiB chunk as it goes, so a decryptor has written the chunks before a
 truncation or a tampered chunk is found. decrypt_to_file therefore writes to a temporary file
@@ -20,7 +18,6 @@ import io
 import os
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,8 +28,6 @@ from backend.confidential.errors import ConfidentialError, DecryptionError
 from backend.confidential.identity import Identity, parse_recipient
 from backend.confidential.manifest import Manifest
 from backend.evidence.cid import CidBuilder
-
-HASH_CHUNK = 1 << 20  # 4 CID leaves of 256 KiB
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,10 @@ class Opened:
 def encrypt(src: BinaryIO, dst: BinaryIO, recipients: Sequence[str]) -> Sealed:
     """Encrypt `src` to every recipient ("age1…"; duplicates count once), writing the age file
     to `dst`. Raises ConfidentialError for a bad or empty recipient list."""
-    unique, parsed = _recipients(recipients)
+    unique = tuple(dict.fromkeys(recipients))
+    if not unique:
+        raise ConfidentialError("no recipients: nobody could read the document")
+    parsed = [parse_recipient(r) for r in unique]
     cid = CidBuilder()  # the CID the service will give the ciphertext, for the manifest
     reader, writer = _HashingReader(src), _HashingWriter(dst, cid)
     pyrage.encrypt_io(reader, writer, parsed)
@@ -81,56 +79,8 @@ def encrypt(src: BinaryIO, dst: BinaryIO, recipients: Sequence[str]) -> Sealed:
 
 
 def encrypt_file(path: Path, out_path: Path, recipients: Sequence[str]) -> Sealed:
-    """`encrypt` from file to file, faster: age runs in Rust from path to path
-    (pyrage.encrypt_file; encrypt_io calls back into Python for every 8 KiB it reads), then
-    the three hashes of the manifest (the plaintext's sha256, the ciphertext's, the
-    ciphertext's CID) run at once in three threads (hashlib releases the GIL). Each reads
-    its file in 1 MiB chunks: constant memory. A document that changes meanwhile is
-    refused (ConfidentialError), as its hash could then be another text's."""
-    unique, parsed = _recipients(recipients)
-    before = _version(path)
-    out = _published(out_path)
-    with out, ThreadPoolExecutor(2) as pool:
-        pyrage.encrypt_file(str(path), out.tmp, parsed)
-        plaintext = pool.submit(_sha256_of, path)
-        ciphertext = pool.submit(_sha256_of, Path(out.tmp))
-        cid = _cid_of(Path(out.tmp))
-        (plain_sha256, plain_size), (cipher_sha256, cipher_size) = (
-            plaintext.result(),
-            ciphertext.result(),
-        )
-        if _version(path) != before or plain_size != before[0]:
-            raise ConfidentialError(f"{path} changed while it was encrypted: encrypt it again")
-    return Sealed(plain_sha256, plain_size, cipher_sha256, cipher_size, cid, unique)
-
-
-def _recipients(recipients: Sequence[str]) -> tuple[tuple[str, ...], list]:
-    unique = tuple(dict.fromkeys(recipients))
-    if not unique:
-        raise ConfidentialError("no recipients: nobody could read the document")
-    return unique, [parse_recipient(r) for r in unique]
-
-
-def _version(path: Path) -> tuple[int, int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino
-
-
-def _sha256_of(path: Path) -> tuple[bytes, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.digest(), size
-
-
-def _cid_of(path: Path) -> str:
-    cid = CidBuilder()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(HASH_CHUNK):
-            cid.update(chunk)
-    return cid.finish()
+    with open(path, "rb") as src, _published(out_path) as dst:
+        return encrypt(src, dst, recipients)
 
 
 def decrypt_to_file(
