@@ -6,7 +6,9 @@ ciphertext, then for the manifest, then POST /evidence/{manifest}/copies). docs/
 The signature covers the request's `copy` part: the manifest's canonical text and the readers.
 The manifest names the ciphertext's sha256, size and CID, and the service refuses a ciphertext
 that is not that one, so the signature covers the ciphertext as well. The order of work is
-uploads.py's: every check before the first add; then the adds (ciphertext, manifest), then the
+uploads.py's: every check that can be made before the first add (the copy part, which comes
+first in the body, and the ciphertext's first bytes); then the adds (the ciphertext streamed
+as it arrives, the manifest alongside), the ciphertext checked against the manifest, then the
 nonce, both records, the copy and its readers in one transaction; a refusal after an add takes
 the adds back.
 """
@@ -14,6 +16,7 @@ the adds back.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
@@ -29,7 +32,7 @@ from backend.db import Evidence, EvidenceCopy
 from backend.evidence.mediatype import AGE, MANIFEST, SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, StoredObject
 from backend.settings import Settings
-from backend.uploads import IN_FLIGHT, chunks, new_evidence
+from backend.uploads import IN_FLIGHT, new_evidence
 
 MAX_COPY_PART = 64 * 1024  # a manifest (under 4 KiB) and 64 readers of ~120 bytes each
 
@@ -67,11 +70,20 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
 
 
+def check_head(settings: Settings, head: bytes, complete: bool) -> None:
+    """Before anything is stored: confidential documents are accepted, and the file starts
+    as an age file (415 otherwise)."""
+    for media_type in (AGE, MANIFEST):
+        if media_type not in settings.allowed_media_types:
+            raise HTTPException(415, f"media type {media_type} is not accepted")
+    if sniff(head[:SNIFF_BYTES], complete=complete and len(head) < SNIFF_BYTES) != AGE:
+        raise HTTPException(415, "the file must be the age ciphertext the manifest names")
+
+
 def store_confidential(
-    settings: Settings,
+    chunks: Iterable[bytes],
     store: EvidenceStore,
     sessions: sessionmaker[Session],
-    fileobj,
     signed: auth.Signed,
     manifest: Manifest,
     readers: list[tuple[str, str]],
@@ -79,25 +91,11 @@ def store_confidential(
     milestone: int | None,
     lap,
 ) -> tuple[Evidence, Evidence, EvidenceCopy, bool]:
-    """Checks the ciphertext against the manifest, stores both, records both and the copy;
-    returns the ciphertext's and the manifest's records, the copy, and whether any is new."""
-    for media_type in (AGE, MANIFEST):
-        if media_type not in settings.allowed_media_types:
-            raise HTTPException(415, f"media type {media_type} is not accepted")
-    head = fileobj.read(SNIFF_BYTES)
-    if sniff(head, complete=len(head) < SNIFF_BYTES) != AGE:
-        raise HTTPException(415, "the file must be the age ciphertext the manifest names")
-    fileobj.seek(0)
-    sha256, size = hashlib.sha256(), 0
-    for chunk in chunks(fileobj):
-        sha256.update(chunk)
-        size += len(chunk)
-    try:
-        manifest.check_ciphertext(sha256.digest(), size)
-    except ManifestError as exc:
-        raise HTTPException(422, f"the manifest does not describe its ciphertext: {exc}") from exc
-    fileobj.seek(0)
-    cipher_sha256, manifest_sha256 = sha256.hexdigest(), manifest.evidence_hash().hex()
+    """Adds the ciphertext as `chunks` arrive and the manifest alongside, checks the
+    ciphertext against the manifest (sha256, size, CID), records both and the copy; returns
+    the ciphertext's and the manifest's records, the copy, and whether any is new."""
+    cipher_sha256 = manifest.ciphertext_sha256.hex()
+    manifest_sha256 = manifest.evidence_hash().hex()
     added: list[tuple[StoredObject, str]] = []
     with (
         IN_FLIGHT.adding(store, cipher_sha256),
@@ -108,10 +106,16 @@ def store_confidential(
         # the ciphertext's does.
         manifest_add = pool.submit(store.add, [manifest.to_bytes()])
         try:
-            cipher = store.add(chunks(fileobj))
+            cipher = store.add(chunks)
             added.append((cipher, cipher_sha256))
             stored_manifest = manifest_add.result()
             added.append((stored_manifest, manifest_sha256))
+            try:
+                manifest.check_ciphertext(cipher.sha256, cipher.size)
+            except ManifestError as exc:
+                raise HTTPException(
+                    422, f"the manifest does not describe its ciphertext: {exc}"
+                ) from exc
             if cipher.cid != manifest.ciphertext_cid:
                 raise HTTPException(
                     422, f"the ciphertext's CID is {cipher.cid}, the manifest names another"

@@ -1,26 +1,29 @@
-"""A signed upload, step by step, each step touching one thing (POST /evidence runs them):
+"""A signed upload, step by step, each step touching one thing (POST /evidence runs them,
+the body streamed by backend/streamed_upload.py):
 
 1. `check_signer`: the signature (recovered here), the signer's role (chain), the nonce
-   unused (one short database read). Nothing written.
-2. `store_and_record`: the media type sniffed and the sha256 checked against the signed one
-   (and a manifest checked against the ciphertext it names, backend/copies.py) BEFORE
-   anything is stored; then the add to the store (pinned); then the nonce spent and the
-   record written in one short transaction.
+   unused (one short database read). Nothing written, not a byte of the body read.
+2. `media_type_of`: the media type sniffed from the document's first bytes (and a manifest,
+   read whole, checked against the ciphertext it names, backend/copies.py) BEFORE anything
+   is stored.
+3. `add_and_record`: the add to the store (pinned) as the rest of the document arrives, its
+   sha256 taken on the way; then that sha256 checked against the signed one, the nonce spent
+   and the record written in one short transaction.
 
-So a refused request leaves nothing behind: no row, no nonce spent, no object or pin (a
-document added for a request refused after the add, the nonce spent by a racing copy of it,
-is removed again unless a record or another upload of the same bytes holds it). No database
-connection is held while the chain or the store is waited on.
+So a refused request leaves nothing behind: no row, no nonce spent, no object or pin. A
+document refused while it streams (too large, a malformed body) never completes its add; one
+refused after the add (another sha256 than the signed one, the nonce spent by a racing copy
+of the request) is unpinned again unless a record or another upload of the same bytes holds
+it. No database connection is held while the chain or the store is waited on.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from fastapi import HTTPException
@@ -29,14 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend import auth
 from backend.chain import Chain
-from backend.confidential.manifest import MAX_MANIFEST_BYTES
-from backend.copies import check_manifest
 from backend.db import Evidence
-from backend.evidence.mediatype import MANIFEST, SNIFF_BYTES, sniff
+from backend.evidence.mediatype import SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, NotFound, StoredObject, StoreUnavailable
 from backend.settings import Settings
-
-CHUNK = 1 << 20
 
 
 def check_signer(
@@ -82,37 +81,37 @@ def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
     raise HTTPException(403, f"{signer} is not a party, oracle or arbiter of deal {deal}")
 
 
-def store_and_record(
-    settings: Settings,
+def media_type_of(settings: Settings, head: bytes, complete: bool) -> str:
+    """The media type sniffed from a document's first bytes (`complete`: the whole
+    document); HTTPException 415 when it is not accepted."""
+    media_type = sniff(head[:SNIFF_BYTES], complete=complete and len(head) < SNIFF_BYTES)
+    if media_type not in settings.allowed_media_types:
+        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
+    return media_type
+
+
+def add_and_record(
+    chunks: Iterable[bytes],
     store: EvidenceStore,
     sessions: sessionmaker[Session],
-    fileobj,
     signed: auth.Signed,
     claimed: str,
+    media_type: str,
     deal: int | None,
     milestone: int | None,
     lap,
 ) -> tuple[Evidence, bool]:
-    """Checks, stores and records the document of a checked request; returns the record and
-    whether it is new. `lap(name)` marks the end of the store and record steps."""
-    head = fileobj.read(SNIFF_BYTES)
-    media_type = sniff(head, complete=len(head) < SNIFF_BYTES)
-    if media_type not in settings.allowed_media_types:
-        raise HTTPException(415, f"media type {media_type or 'unknown'} is not accepted")
-    fileobj.seek(0)
-    sha256 = hashlib.sha256()
-    for chunk in chunks(fileobj):
-        sha256.update(chunk)
-    if sha256.hexdigest() != claimed:
-        raise HTTPException(400, "the document's sha256 is not the one that was signed")
-    fileobj.seek(0)
-    if media_type == MANIFEST:  # a confidential document's: stored only with its ciphertext
-        check_manifest(sessions, fileobj.read(MAX_MANIFEST_BYTES + 1))
-        fileobj.seek(0)
+    """Adds the document of a checked request (its head sniffed, a manifest checked) to the
+    store as `chunks` arrive, then checks its sha256 against the signed one and records it;
+    returns the record and whether it is new. Refused after the add (another sha256, a nonce
+    spent meanwhile), the add is taken back. `lap(name)` marks the end of the store and
+    record steps."""
     with IN_FLIGHT.adding(store, claimed):
-        stored = store.add(chunks(fileobj))
+        stored = store.add(chunks)
         lap("store")
         try:
+            if stored.sha256.hex() != claimed:
+                raise HTTPException(400, "the document's sha256 is not the one that was signed")
             row, created = _record(
                 sessions, stored, signed, media_type, deal, milestone, signed.escrow
             )
@@ -177,10 +176,14 @@ class InFlight:
                 if not self._count[key]:
                     del self._count[key]
 
-    def undo(self, store: EvidenceStore, sessions, stored: StoredObject, sha256: str) -> None:
+    def undo(self, store: EvidenceStore, sessions, stored: StoredObject, claimed: str) -> None:
+        """Unpins `stored`, added by an upload counted under `claimed` (the sha256 it was
+        signed for, which the bytes added may not have), unless something holds it."""
+        actual = stored.sha256.hex()
         # Under the lock: no other upload of these bytes starts its add meanwhile.
         with self._lock:
-            if self._count[(id(store), sha256)] > 1:
+            others = self._count[(id(store), actual)] - (actual == claimed)
+            if others > 0:
                 return
             with sessions() as db:
                 if db.scalar(select(Evidence.cid).where(Evidence.cid == stored.cid)):
@@ -192,8 +195,3 @@ class InFlight:
 
 
 IN_FLIGHT = InFlight()
-
-
-def chunks(fileobj) -> Iterator[bytes]:
-    while chunk := fileobj.read(CHUNK):
-        yield chunk

@@ -13,12 +13,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import copies, sealed_uploads, uploads
+from backend import copies, sealed_uploads, streamed_upload, uploads
 from backend.copies import CopyIn, CopyOut
 from backend.db import Evidence
 from backend.deps import ChainDep, SessionsDep, SettingsDep, StoreDep
 from backend.evidence.cid import parse_cid
+from backend.evidence.mediatype import SNIFF_BYTES
 from backend.evidence.store import EvidenceStore
+from backend.multipart_stream import MultipartStream
 from backend.routers._common import MAX_ROW_ID, UNAVAILABLE, Route, errors
 from backend.routers.evidence import (
     MAX_MILESTONE_INDEX,
@@ -160,8 +162,8 @@ CONFIDENTIAL_BODY = {
         },
         **errors(
             {
-                400: "X-Content-Sha256 missing or not the copy part's, not one `copy` field "
-                "and one `file`, a recipient that is no age X25519 recipient, a reader named "
+                400: "X-Content-Sha256 missing or not the copy part's, not the `copy` field "
+                "then the file `file`, a recipient that is no age X25519 recipient, a reader named "
                 "twice, or a milestone without its deal",
                 401: "missing, bad, expired or replayed signature",
                 403: "signer may not upload (for this deal)",
@@ -206,7 +208,7 @@ async def upload_confidential(
 ):
     """A confidential document in one request: the `copy` part (the manifest's canonical
     text and the readers the ciphertext is encrypted to, JSON) and the `file` part (the age
-    ciphertext the manifest names). Signed like an upload (`action: POST
+    ciphertext the manifest names), in this order. Signed like an upload (`action: POST
     /evidence/confidential`, the content being the `copy` part), by whoever may upload for
     `deal` (of `escrow`, the default one when not given). Leaves what POST /evidence
     (ciphertext, then manifest) and POST /evidence/{manifest}/copies leave; a refused request
@@ -230,20 +232,27 @@ async def upload_confidential(
         "POST /evidence/confidential",
     )
     timing.lap("auth")
-    form = await request.form(max_files=1, max_fields=1, max_part_size=sealed_uploads.MAX_COPY_PART)
-    part, upload = form.get("copy"), form.get("file")
-    if not isinstance(part, str) or upload is None or isinstance(upload, str):
-        raise HTTPException(400, "send the field 'copy' (JSON) and the file 'file'")
-    if upload.size is not None and upload.size > settings.max_upload_bytes:
-        raise HTTPException(413, f"documents are limited to {settings.max_upload_bytes} bytes")
-    manifest, readers = sealed_uploads.parse_copy(part, claimed)
+    # The body, streamed: the `copy` part first, then the ciphertext straight on to the store.
+    body = MultipartStream(request)
+    part = await body.next_part()
+    if part is None or part.name != "copy" or part.filename is not None:
+        raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
+    text = _text(await streamed_upload.read_field(body, sealed_uploads.MAX_COPY_PART))
+    part = await body.next_part()
+    if part is None or part.name != "file" or part.filename is None:
+        raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
+    manifest, readers = sealed_uploads.parse_copy(text, claimed)
+    head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
+    sealed_uploads.check_head(settings, head, whole)
     timing.lap("body")
-    cipher, manifest_row, copy, created = await run_in_threadpool(
+    cipher, manifest_row, copy, created = await streamed_upload.stream_rest(
+        body,
+        head,
+        whole,
+        settings.max_upload_bytes,
         sealed_uploads.store_confidential,
-        settings,
         store,
         sessions,
-        upload.file,
         signed,
         manifest,
         readers,
@@ -291,6 +300,14 @@ async def list_copies(
     with sessions() as db:
         rows = copies.copies_of(db, manifest_cid, reader)
         return [copies.copy_out(db, manifest, row) for row in rows]
+
+
+def _text(data: bytes) -> str:
+    """A form field's text, decoded as Starlette decodes one (UTF-8, else Latin-1)."""
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _cid(value: str) -> str:

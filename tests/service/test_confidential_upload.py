@@ -98,6 +98,15 @@ def test_one_request_stores_ciphertext_manifest_and_readers_or_nothing(
     ]
     for (answer, _), status, reason in refusals:
         assert answer.status_code == status and reason in answer.json()["detail"], answer.text
+    # the file before the copy part: the copy is checked before the file streams on
+    text = json.dumps(good)
+    answer = client.post(
+        "/evidence/confidential",
+        params={"deal": deal},
+        headers=_headers(supplier, escrow, deal, text),
+        files=[("file", ("c.age", ciphertext)), ("copy", (None, text))],
+    )
+    assert answer.status_code == 400 and "then the file" in answer.json()["detail"]
     # a copy part other than the signed one (another reader)
     signed = _headers(supplier, escrow, deal, json.dumps(good))
     lie = {**good, "readers": [{**reader, "account": buyer.address}]}

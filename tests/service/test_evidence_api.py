@@ -64,6 +64,41 @@ def test_too_large_is_413(make_client, escrow, supplier, ops, create_deal):
     assert r.status_code == 413
 
 
+def test_too_large_found_while_streaming_is_413_and_stores_nothing(
+    make_client, escrow, supplier, ops, create_deal
+):
+    # Within the Content-Length slack for the multipart framing: refused while it streams.
+    client = make_client(max_upload_bytes=1000)
+    deal = _deal(create_deal, ops)
+    r = upload(client, supplier, escrow, PDF[:9] + b"x" * 4000, deal=deal.id)
+    assert r.status_code == 413 and "limited to 1000 bytes" in r.json()["detail"]
+    store = client.app.state.store
+    assert list((store.root / "objects").iterdir()) == [] and store.pinned() == set()
+
+
+def test_a_part_after_the_file_is_400_and_stores_nothing(
+    client, escrow, supplier, ops, create_deal
+):
+    deal = _deal(create_deal, ops)
+    body = (
+        b"--b\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="doc"\r\n\r\n' + PDF + b"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="more"\r\n\r\nx\r\n--b--\r\n'
+    )
+    headers = signed_headers(supplier, escrow, PDF, deal.id)
+    r = client.post(
+        "/evidence",
+        params={"deal": deal.id},
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
+        content=body,
+    )
+    assert r.status_code == 400 and "last part" in r.json()["detail"]
+    store = client.app.state.store
+    assert list((store.root / "objects").iterdir()) == [] and store.pinned() == set()
+    with client.app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(UsedNonce)) == 0
+
+
 def test_type_not_allowed_is_415(client, escrow, supplier, ops, create_deal):
     deal = _deal(create_deal, ops)
     r = upload(client, supplier, escrow, b"MZ\x90\x00\x03\x00\x00\x00 an executable", deal=deal.id)
