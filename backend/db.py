@@ -307,6 +307,6 @@ def make_sessionmaker(url: str, escrow: str | None = None) -> sessionmaker[Sessi
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
 
-    migrate.ensure_current(engine, escrow)
+    migrate.ensure_current(engine, escrow, Base.metadata)
     configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)

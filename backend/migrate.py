@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, MetaData, create_engine, inspect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 UPGRADE_COMMAND = "escrow-db upgrade (python -m backend.migrate upgrade)"
@@ -50,22 +50,23 @@ def current(engine: Engine) -> str | None:
 
 
 def upgrade(
-    engine: Engine, revision: str = "head", escrow: str | None = None, replay: bool = False
+    engine: Engine,
+    revision: str = "head",
+    escrow: str | None = None,
+    models: MetaData | None = None,
 ) -> None:
     """To `revision` on `engine`. A database made before the schema was versioned (tables, no
-    version) goes through the baseline too, which creates only what is missing. An empty
-    database gets the head schema at once, made from the models and stamped with the head
-    revision (Alembic's recipe for a new database; replaying every revision, SQLite's table
-    rebuilds included, took a second on this machine, at every start of a new service), unless
-    `replay`. `escrow`: the escrow the rows of a one-escrow service belong to (revision 0004;
-    default: the one its index followed)."""
+    version) goes through the baseline too, which creates only what is missing. Given the
+    models' metadata (`models`, as the service gives it), an empty database gets the head
+    schema at once, made from them and stamped with the head revision (Alembic's recipe for a
+    new database: replaying every revision, SQLite's table rebuilds included, took a second on
+    this machine at every start of a new service). `escrow`: the escrow the rows of a
+    one-escrow service belong to (revision 0004; default: the one its index followed)."""
     cfg = config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        if revision == "head" and not replay and not inspect(conn).get_table_names():
-            from backend.db import Base  # (backend.db upgrades through this module)
-
-            Base.metadata.create_all(conn)
+        if models is not None and revision == "head" and not inspect(conn).get_table_names():
+            models.create_all(conn)
             command.stamp(cfg, "head")
             return
         _check_before(conn, cfg, revision, escrow)
@@ -83,10 +84,13 @@ def _check_before(conn, cfg: Config, revision: str, escrow: str | None) -> None:
             check(conn, escrow)
 
 
-def ensure_current(engine: Engine, escrow: str | None = None) -> None:
-    """Upgrades an embedded SQLite database; refuses (SchemaBehind) any other that is behind."""
+def ensure_current(
+    engine: Engine, escrow: str | None = None, models: MetaData | None = None
+) -> None:
+    """Upgrades an embedded SQLite database (a new one made at once from `models`); refuses
+    (SchemaBehind) any other that is behind."""
     if engine.dialect.name == "sqlite":
-        upgrade(engine, escrow=escrow)
+        upgrade(engine, escrow=escrow, models=models)
         return
     found, wanted = current(engine), head()
     if found != wanted:

@@ -163,7 +163,7 @@ def test_rows_of_an_index_that_followed_two_escrows_wait_for_the_escrow_to_be_na
 
 def test_the_models_and_the_head_revision_agree(empty_database):
     engine = create_engine(empty_database)
-    migrate.upgrade(engine, replay=True)  # every revision, from none
+    migrate.upgrade(engine)  # every revision, from none
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
@@ -176,14 +176,14 @@ def test_a_new_database_made_at_once_is_the_one_the_revisions_make(
     table for table, the same columns, keys, indexes and constraints as replaying every
     revision gives; and it is at head (upgrading it again does nothing)."""
     replayed, fresh = create_engine(empty_database), create_engine(second_empty_database)
-    migrate.upgrade(replayed, replay=True)
-    migrate.upgrade(fresh)
+    migrate.upgrade(replayed)
+    migrate.upgrade(fresh, models=Base.metadata)
     assert migrate.current(fresh) == migrate.head()
     made, replay = _schema(fresh), _schema(replayed)
     assert sorted(made) == sorted(replay)
     differ = [(t, part, made[t][part], replay[t][part]) for t in made for part in made[t]]
     assert [d for d in differ if d[2] != d[3]] == []
-    migrate.upgrade(fresh)
+    migrate.upgrade(fresh, models=Base.metadata)
     assert migrate.current(fresh) == migrate.head()
     replayed.dispose()
     fresh.dispose()
