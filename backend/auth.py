@@ -6,7 +6,8 @@ The signature is `personal_sign` (EIP-191 version 0x45) over the text built by `
 
     Milestone escrow service request
     action: POST /evidence
-    content-sha256: <hex sha256 of the uploaded document, or "-">
+    content-sha256: <hex sha256 of the uploaded document, "-", or "trailer" (a streamed body
+                    signed again at its end: sealed_uploads.py)>
     deal: <deal id, or "-">
     chain: <chain id>
     escrow: <escrow address>
@@ -76,13 +77,17 @@ def auth_message(
 
 def sign_request(private_key, **fields) -> str:
     """Client side: the header value for a request (used by the scripts and the tests)."""
-    message = auth_message(**fields)
-    signed = Account.sign_message(encode_defunct(text=message), private_key)
     address = Account.from_key(private_key).address
     return (
         f"address={address}; nonce={fields['nonce']}; expires={fields['expires']}; "
-        f"signature=0x{bytes(signed.signature).hex()}"
+        f"signature={sign_message(private_key, **fields)}"
     )
+
+
+def sign_message(private_key, **fields) -> str:
+    """Client side: the signature (0x-hex) of the message `auth_message(**fields)`."""
+    signed = Account.sign_message(encode_defunct(text=auth_message(**fields)), private_key)
+    return f"0x{bytes(signed.signature).hex()}"
 
 
 def upload_headers(
@@ -156,6 +161,20 @@ def verify(
     if signer != request.address:
         raise AuthError("bad signature: it is not by the address it names")
     return Signed(signer, request.nonce, request.expires)
+
+
+def verify_countersignature(signed: Signed, message: str, signature: str) -> None:
+    """A second signature in the same request (a streamed body's trailer, docs/service.md):
+    AuthError unless `signature` (0x-hex) signs `message` by the key that signed the header.
+    The caller builds `message` with the header's nonce and expiry, so both signatures are
+    spent together."""
+    try:
+        raw = bytes.fromhex(signature.strip().removeprefix("0x"))
+        signer = Account.recover_message(encode_defunct(text=message), signature=raw)
+    except Exception as exc:  # eth-keys raises several types for garbage
+        raise AuthError("bad signature in the request's trailer") from exc
+    if signer != signed.address:
+        raise AuthError("the trailer's signature is not by the key that signed the request")
 
 
 def check_unused(db: Session, signed: Signed) -> None:

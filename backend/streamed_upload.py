@@ -52,6 +52,25 @@ async def stream_rest(
     rest of the current part (when `head` is not `whole`), which must be the body's last.
     413 past `limit` bytes, 400 when another part follows: the worker's iteration then raises
     (chunk_feed.Aborted). The worker's result, or its exception."""
+    return await (await _stream(body, head, whole, limit, worker, args, last=True))
+
+
+async def stream_part(
+    body: MultipartStream,
+    head: bytes,
+    whole: bool,
+    limit: int,
+    worker: Callable[..., T],
+    *args,
+) -> asyncio.Future[T]:
+    """Like stream_rest for a part that other parts follow: once the current part has been
+    handed over whole, returns the worker's future, still running (the store finishing its
+    add) while the caller reads the parts that follow. The caller awaits it whatever happens
+    next, and takes back what it added when the request is refused after all."""
+    return await _stream(body, head, whole, limit, worker, args, last=False)
+
+
+async def _stream(body, head, whole, limit, worker, args, last: bool) -> asyncio.Future:
     feed = ChunkFeed()
     work = asyncio.ensure_future(run_in_threadpool(_fed, feed, worker, *args))
     try:
@@ -64,7 +83,7 @@ async def stream_rest(
                 break  # the worker failed (the store is down...): its error is the answer
             chunk = b"" if whole else await body.read()
         else:
-            if await body.next_part() is not None:
+            if last and await body.next_part() is not None:
                 raise HTTPException(400, "the file must be the body's last part")
             await feed.finish()
     except BaseException:
@@ -73,7 +92,7 @@ async def stream_rest(
         if not work.cancelled():
             work.exception()  # the worker's failure follows from the refusal raised here
         raise
-    return await work
+    return work
 
 
 def _fed(feed: ChunkFeed, worker: Callable[..., T], *args) -> T:

@@ -127,7 +127,7 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
     """5 MB documents three ways, the order rotating every round (a slow patch of the shared
     machine falls on each in turn): added straight to the node; uploaded plain through the
     service; encrypted to five readers and uploaded as `escrow-oracle upload` does it
-    (backend/confidential/client.py), its steps timed. Distinct documents every time; the
+    (backend/confidential/client.py: encrypted while it is sent), its steps timed. Distinct documents every time; the
     signing inside the clock."""
     import pyrage
 

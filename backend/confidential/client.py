@@ -12,7 +12,7 @@ import json
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from backend.confidential.errors import BindingError, ConfidentialError, Manifes
 from backend.confidential.identity import Identity
 from backend.confidential.manifest import Manifest, parse_manifest
 from backend.evidence.cid import raw_cid_of_sha256
+
+TRAILER = "trailer"  # X-Content-Sha256 of a streamed body: its copy part is signed at its end
 
 
 class ServiceError(ConfidentialError):
@@ -92,41 +94,99 @@ def upload_confidential(
     deal_id: int | None,
     milestone: int | None = None,
     lap: Callable[[str], None] = lambda step: None,
+    streamed: bool = True,
 ) -> tuple[Manifest, dict]:
-    """Encrypts `document` (streamed, both sides hashed on the way) to the readers that have a
-    recipient, and sends the ciphertext, its manifest and the readers in one signed request
-    (POST /evidence/confidential). Returns the manifest (its `evidence_hash()` is what to
-    attest) and the copy record. `lap(step)` marks the end of each step (the upload benchmark
-    times them)."""
+    """Encrypts `document` to the readers that have a recipient and sends the ciphertext,
+    its manifest and the readers in one signed request (POST /evidence/confidential).
+    `streamed` (the default): the ciphertext is sent as it is made, its manifest and readers
+    after it, signed in the body's trailer; else the document is encrypted first (into a
+    temporary file) and the request sends the copy part first, signed in its header. Returns
+    the manifest (its `evidence_hash()` is what to attest) and the copy record. `lap(step)`
+    marks the end of each step (the upload benchmark times them)."""
     keyed = [r for r in readers if r.recipient]
     if not keyed:
         raise ConfidentialError("none of the deal's readers has published a key")
+    recipients = [r.recipient for r in keyed if r.recipient]
+    pairs = (("deal", deal_id), ("milestone", milestone), ("escrow", signer.escrow))
+    params = {k: v for k, v in pairs if v is not None}
+    if streamed:
+        manifest, answer = _upload_streamed(http, signer, document, keyed, recipients, params)
+    else:
+        manifest, answer = _upload_copy_first(http, signer, document, keyed, recipients, params)
+        lap("encrypt")
+    stored = _json(answer, (200, 201))
+    lap("upload")
+    if stored["ciphertext"]["cid"] != manifest.ciphertext_cid:
+        raise ServiceError(
+            f"the service stored the ciphertext as {stored['ciphertext']['cid']}, not "
+            f"{manifest.ciphertext_cid}"
+        )
+    return manifest, stored["encrypted_copy"]
+
+
+def _upload_streamed(http, signer: Signer, document, keyed, recipients, params):
+    """The streamed body: the header signs `content-sha256: trailer` (opening the stream);
+    after the ciphertext come the copy part and its signature, by the same key over the same
+    nonce and expiry (docs/service.md)."""
+    fields = {
+        "action": "POST /evidence/confidential",
+        "deal_id": params.get("deal"),
+        "chain_id": signer.chain_id,
+        "escrow": signer.escrow,
+        "nonce": secrets.token_hex(16),
+        "expires": int(time.time()) + 300,
+    }
+    header = auth.sign_request(signer.private_key, content_sha256=TRAILER, **fields)
+    boundary = secrets.token_hex(16)
+    encryption = envelope.Encryption(document, recipients)
+    sealed: list[Manifest] = []
+
+    def body() -> Iterator[bytes]:
+        yield _part_head(boundary, "file", "ciphertext.age", "application/age-encryption")
+        yield from encryption
+        manifest = encryption.sealed.manifest()
+        sealed.append(manifest)
+        copy_part = _copy_part(manifest, keyed)
+        sha256 = hashlib.sha256(copy_part.encode()).hexdigest()
+        signature = auth.sign_message(signer.private_key, content_sha256=sha256, **fields)
+        yield b"\r\n" + _part_head(boundary, "copy") + copy_part.encode()
+        yield b"\r\n" + _part_head(boundary, "signature") + signature.encode()
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    try:
+        answer = http.post(
+            "/evidence/confidential",
+            params=params,
+            headers={
+                auth.HEADER: header,
+                "X-Content-Sha256": TRAILER,
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+            content=body(),
+        )
+    finally:
+        encryption.close()
+    if not sealed:  # refused before the body's end
+        raise ServiceError(f"POST /evidence/confidential: {answer.status_code} {_detail(answer)}")
+    return sealed[0], answer
+
+
+def _upload_copy_first(http, signer: Signer, document, keyed, recipients, params):
     with tempfile.TemporaryDirectory(prefix="upload-") as work:
         cipher_path = Path(work) / "ciphertext.age"
-        sealed = envelope.encrypt_file(
-            document, cipher_path, [r.recipient for r in keyed if r.recipient]
-        )
-        manifest = sealed.manifest()
-        lap("encrypt")
-        copy_part = json.dumps(
-            {
-                "manifest": manifest.to_bytes().decode(),
-                "readers": [{"account": r.account, "recipient": r.recipient} for r in keyed],
-            }
-        )
+        manifest = envelope.encrypt_file(document, cipher_path, recipients).manifest()
+        copy_part = _copy_part(manifest, keyed)
         sha256 = hashlib.sha256(copy_part.encode()).hexdigest()
         header = auth.sign_request(
             signer.private_key,
             action="POST /evidence/confidential",
             content_sha256=sha256,
-            deal_id=deal_id,
+            deal_id=params.get("deal"),
             chain_id=signer.chain_id,
             escrow=signer.escrow,
             nonce=secrets.token_hex(16),
             expires=int(time.time()) + 300,
         )
-        pairs = (("deal", deal_id), ("milestone", milestone), ("escrow", signer.escrow))
-        params = {k: v for k, v in pairs if v is not None}
         with open(cipher_path, "rb") as cipher:
             answer = http.post(
                 "/evidence/confidential",
@@ -135,14 +195,22 @@ def upload_confidential(
                 data={"copy": copy_part},
                 files={"file": ("ciphertext.age", cipher, "application/age-encryption")},
             )
-        stored = _json(answer, (200, 201))
-    lap("upload")
-    if stored["ciphertext"]["cid"] != manifest.ciphertext_cid:
-        raise ServiceError(
-            f"the service stored the ciphertext as {stored['ciphertext']['cid']}, not "
-            f"{manifest.ciphertext_cid}"
-        )
-    return manifest, stored["encrypted_copy"]
+    return manifest, answer
+
+
+def _copy_part(manifest: Manifest, keyed: list[Reader]) -> str:
+    return json.dumps(
+        {
+            "manifest": manifest.to_bytes().decode(),
+            "readers": [{"account": r.account, "recipient": r.recipient} for r in keyed],
+        }
+    )
+
+
+def _part_head(boundary: str, name: str, filename: str | None = None, kind: str = "") -> bytes:
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+    return (head + (f"Content-Type: {kind}\r\n" if kind else "") + "\r\n").encode()
 
 
 def upload_file(http, signer: Signer, content, sha256: str, deal_id, milestone=None) -> dict:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import pyrage
 
@@ -58,29 +61,98 @@ class Opened:
     plaintext_size: int
 
 
-def encrypt(src: BinaryIO, dst: BinaryIO, recipients: Sequence[str]) -> Sealed:
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+def encrypt(src: BinaryIO, dst: Sink, recipients: Sequence[str]) -> Sealed:
     """Encrypt `src` to every recipient ("age1…"; duplicates count once), writing the age file
     to `dst`. Raises ConfidentialError for a bad or empty recipient list."""
+    unique, parsed = _recipients(recipients)
+    writer = _HashingWriter(dst, CidBuilder())
+    reader = _HashingReader(src)
+    pyrage.encrypt_io(reader, writer, parsed)
+    return writer.sealed(reader, unique)
+
+
+def _recipients(recipients: Sequence[str]) -> tuple[tuple[str, ...], list]:
     unique = tuple(dict.fromkeys(recipients))
     if not unique:
         raise ConfidentialError("no recipients: nobody could read the document")
-    parsed = [parse_recipient(r) for r in unique]
-    cid = CidBuilder()  # the CID the service will give the ciphertext, for the manifest
-    reader, writer = _HashingReader(src), _HashingWriter(dst, cid)
-    pyrage.encrypt_io(reader, writer, parsed)
-    return Sealed(
-        reader.sha256.digest(),
-        reader.size,
-        writer.sha256.digest(),
-        writer.size,
-        cid.finish(),
-        unique,
-    )
+    return unique, [parse_recipient(r) for r in unique]
 
 
 def encrypt_file(path: Path, out_path: Path, recipients: Sequence[str]) -> Sealed:
     with open(path, "rb") as src, _published(out_path) as dst:
         return encrypt(src, dst, recipients)
+
+
+class Encryption:
+    """`path` encrypted to `recipients` in a worker thread while the caller iterates the
+    ciphertext, chunk by chunk as it is made (a few chunks at most wait: constant memory), so
+    an upload can send it as it comes. The worker encrypts and hashes the plaintext; the
+    iterating thread hashes the ciphertext (sha256 and CID) as it takes it, so the two share
+    the work. `sealed` once the iteration has ended. The iteration raises what the encryption
+    raised; `close()` (also when the iteration is abandoned) stops the worker. Bad recipients
+    raise at once."""
+
+    DEPTH = 8  # age payload chunks of 64 KiB waiting at most
+
+    def __init__(self, path: Path, recipients: Sequence[str]):
+        self._path = Path(path)
+        self._unique, self._parsed = _recipients(recipients)
+        self._chunks: queue.Queue[object] = queue.Queue(self.DEPTH)
+        self._closed = threading.Event()
+        self._plaintext: _HashingReader | None = None
+        self._sealed: Sealed | None = None
+        self._worker = threading.Thread(target=self._run, name="encrypt", daemon=True)
+
+    @property
+    def sealed(self) -> Sealed:
+        if self._sealed is None:
+            raise ConfidentialError("the encryption has not ended")
+        return self._sealed
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._worker.start()
+        ciphertext = _HashingWriter(None, CidBuilder())
+        try:
+            while True:
+                item = self._chunks.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item is None:
+                    assert self._plaintext is not None
+                    self._sealed = ciphertext.sealed(self._plaintext, self._unique)
+                    return
+                ciphertext.write(item)  # type: ignore[arg-type]
+                yield item  # type: ignore[misc]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        while self._worker.is_alive():  # unblock a worker waiting for room
+            with suppress(queue.Empty):
+                self._chunks.get(timeout=0.05)
+
+    def _run(self) -> None:
+        try:
+            with open(self._path, "rb") as src:
+                plaintext = _HashingReader(src)
+                sink = _QueueWriter(self._chunks, self._closed)
+                pyrage.encrypt_io(plaintext, sink, self._parsed)
+        except BaseException as exc:  # handed to the iterating thread
+            self._put(exc)
+        else:
+            self._plaintext = plaintext
+            self._put(None)
+
+    def _put(self, item: object) -> None:
+        while not self._closed.is_set():
+            with suppress(queue.Full):
+                self._chunks.put(item, timeout=0.05)
+                return
 
 
 def decrypt_to_file(
@@ -169,6 +241,25 @@ class _published:
             os.unlink(self.tmp)
 
 
+class _QueueWriter(io.RawIOBase):
+    """The ciphertext's chunks into a queue (waiting for room), until `closed`."""
+
+    def __init__(self, chunks: queue.Queue[object], stopped: threading.Event):
+        self.chunks, self.stopped = chunks, stopped
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        chunk = bytes(data)  # pyrage's buffer is reused after the call
+        while True:
+            if self.stopped.is_set():
+                raise OSError("the encryption was stopped")
+            with suppress(queue.Full):
+                self.chunks.put(chunk, timeout=0.05)
+                return len(chunk)
+
+
 class _HashingReader(io.RawIOBase):
     def __init__(self, raw: BinaryIO):
         self.raw, self.sha256, self.size = raw, hashlib.sha256(), 0
@@ -185,14 +276,27 @@ class _HashingReader(io.RawIOBase):
 
 
 class _HashingWriter(io.RawIOBase):
-    def __init__(self, raw: BinaryIO, cid: CidBuilder | None = None):
+    def __init__(self, raw: Sink | None, cid: CidBuilder | None = None):
         self.raw, self.sha256, self.size, self.cid = raw, hashlib.sha256(), 0, cid
 
     def writable(self) -> bool:
         return True
 
+    def sealed(self, plaintext: _HashingReader, recipients: tuple[str, ...]) -> Sealed:
+        """What the plaintext read and this ciphertext written hash to."""
+        assert self.cid is not None
+        return Sealed(
+            plaintext.sha256.digest(),
+            plaintext.size,
+            self.sha256.digest(),
+            self.size,
+            self.cid.finish(),
+            recipients,
+        )
+
     def write(self, data) -> int:
-        self.raw.write(data)
+        if self.raw is not None:
+            self.raw.write(data)
         self.sha256.update(data)
         if self.cid is not None:
             self.cid.update(data)

@@ -33,6 +33,7 @@ from backend.routers.evidence import (
 router = APIRouter(prefix="/evidence", tags=["confidential"], route_class=Route)
 
 SHA256_PATTERN = "^(0x)?[0-9a-fA-F]{64}$"
+SHA256_OR_TRAILER = "^((0x)?[0-9a-fA-F]{64}|trailer)$"
 
 
 @router.post(
@@ -126,12 +127,19 @@ CONFIDENTIAL_BODY = {
                     "copy": {
                         "type": "string",
                         "description": "JSON: {manifest: the manifest's canonical text, "
-                        "readers: [{account, recipient}]}; its sha256 is X-Content-Sha256",
+                        "readers: [{account, recipient}]}; its sha256 is X-Content-Sha256, or "
+                        "signed by the `signature` part",
                     },
                     "file": {
                         "type": "string",
                         "format": "binary",
                         "description": "the age ciphertext the manifest names",
+                    },
+                    "signature": {
+                        "type": "string",
+                        "description": "a streamed body's (X-Content-Sha256: trailer) last "
+                        "part: the 0x-hex signature of the copy part, by the header's key over "
+                        "the header's nonce and expiry",
                     },
                 },
                 "required": ["copy", "file"],
@@ -163,9 +171,11 @@ CONFIDENTIAL_BODY = {
         **errors(
             {
                 400: "X-Content-Sha256 missing or not the copy part's, not the `copy` field "
-                "then the file `file`, a recipient that is no age X25519 recipient, a reader named "
+                "then the file `file` (streamed: the file, then the fields `copy` and "
+                "`signature`), a recipient that is no age X25519 recipient, a reader named "
                 "twice, or a milestone without its deal",
-                401: "missing, bad, expired or replayed signature",
+                401: "missing, bad, expired or replayed signature, or a streamed body's "
+                "`signature` part not by the header's key over its nonce",
                 403: "signer may not upload (for this deal)",
                 404: "unknown deal, or an escrow this service does not serve",
                 409: "the ciphertext has a copy record with another manifest or other readers",
@@ -189,8 +199,9 @@ async def upload_confidential(
     x_content_sha256: Annotated[
         str | None,
         Header(
-            description="hex sha256 of the `copy` part, as signed",
-            json_schema_extra={"pattern": SHA256_PATTERN},
+            description="hex sha256 of the `copy` part, as signed; or `trailer` for a "
+            "streamed body, its copy part signed in the body's last part",
+            json_schema_extra={"pattern": SHA256_OR_TRAILER},
         ),
     ] = None,
     deal: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="link to this deal")] = None,
@@ -208,14 +219,20 @@ async def upload_confidential(
 ):
     """A confidential document in one request: the `copy` part (the manifest's canonical
     text and the readers the ciphertext is encrypted to, JSON) and the `file` part (the age
-    ciphertext the manifest names), in this order. Signed like an upload (`action: POST
+    ciphertext the manifest names). Signed like an upload (`action: POST
     /evidence/confidential`, the content being the `copy` part), by whoever may upload for
-    `deal` (of `escrow`, the default one when not given). Leaves what POST /evidence
-    (ciphertext, then manifest) and POST /evidence/{manifest}/copies leave; a refused request
-    stores and records nothing."""
+    `deal` (of `escrow`, the default one when not given). Either `copy` then `file`, the
+    header signing the copy part's sha256; or, streamed (a client that encrypts as it
+    sends), `file`, `copy`, then `signature`: the header signs `content-sha256: trailer`, the
+    `signature` part the copy part, by the same key over the same nonce and expiry
+    (docs/service.md). Leaves what POST /evidence (ciphertext, then manifest) and POST
+    /evidence/{manifest}/copies leave; a refused request stores and records nothing."""
     claimed = (x_content_sha256 or "").lower().removeprefix("0x")
-    if len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed):
-        raise HTTPException(400, "X-Content-Sha256 must be the hex sha256 of the copy part")
+    streamed = claimed == sealed_uploads.TRAILER
+    if not streamed and (len(claimed) != 64 or any(c not in "0123456789abcdef" for c in claimed)):
+        raise HTTPException(
+            400, "X-Content-Sha256 must be the hex sha256 of the copy part, or 'trailer'"
+        )
     if milestone is not None and deal is None:
         raise HTTPException(400, "a milestone link needs its deal")
     timing = ServerTiming()
@@ -229,37 +246,52 @@ async def upload_confidential(
         x_escrow_auth,
         claimed,
         deal,
-        "POST /evidence/confidential",
+        sealed_uploads.ACTION,
     )
     timing.lap("auth")
-    # The body, streamed: the `copy` part first, then the ciphertext straight on to the store.
     body = MultipartStream(request)
     part = await body.next_part()
-    if part is None or part.name != "copy" or part.filename is not None:
-        raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
-    text = _text(await streamed_upload.read_field(body, sealed_uploads.MAX_COPY_PART))
-    part = await body.next_part()
-    if part is None or part.name != "file" or part.filename is None:
-        raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
-    manifest, readers = sealed_uploads.parse_copy(text, claimed)
-    head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
-    sealed_uploads.check_head(settings, head, whole)
-    timing.lap("body")
-    cipher, manifest_row, copy, created = await streamed_upload.stream_rest(
-        body,
-        head,
-        whole,
-        settings.max_upload_bytes,
-        sealed_uploads.store_confidential,
-        store,
-        sessions,
-        signed,
-        manifest,
-        readers,
-        deal,
-        milestone,
-        timing.lap,
-    )
+    if streamed:
+        # The ciphertext first, straight on to the store; its copy part and that part's
+        # signature after it.
+        if part is None or part.name != "file" or part.filename is None:
+            raise HTTPException(400, "send the file 'file', then the fields 'copy' and 'signature'")
+        head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
+        sealed_uploads.check_head(settings, head, whole)
+        timing.lap("body")
+        cipher_add = await streamed_upload.stream_part(
+            body, head, whole, settings.max_upload_bytes, store.add
+        )
+        manifest, (cipher, manifest_row, copy, created) = await sealed_uploads.finish_streamed(
+            body, cipher_add, chain.chain_id, store, sessions, signed, deal, milestone, timing.lap
+        )
+    else:
+        # The `copy` part first, then the ciphertext straight on to the store.
+        if part is None or part.name != "copy" or part.filename is not None:
+            raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
+        text = _text(await streamed_upload.read_field(body, sealed_uploads.MAX_COPY_PART))
+        part = await body.next_part()
+        if part is None or part.name != "file" or part.filename is None:
+            raise HTTPException(400, "send the field 'copy' (JSON), then the file 'file'")
+        manifest, readers = sealed_uploads.parse_copy(text, claimed)
+        head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
+        sealed_uploads.check_head(settings, head, whole)
+        timing.lap("body")
+        cipher, manifest_row, copy, created = await streamed_upload.stream_rest(
+            body,
+            head,
+            whole,
+            settings.max_upload_bytes,
+            sealed_uploads.store_confidential,
+            store,
+            sessions,
+            signed,
+            manifest,
+            readers,
+            deal,
+            milestone,
+            timing.lap,
+        )
     with sessions() as db:
         copy_out = copies.copy_out(db, manifest, copy)
     answer = ConfidentialOut(

@@ -2,9 +2,11 @@
 uvicorn process, indexing), a real IPFS node and the test chain: the command in this process
 (tests/helpers.py run_cli), but once as a real process."""
 
+import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -180,3 +182,19 @@ def test_inbox_of_a_key_of_no_operator_or_of_an_escrow_not_served_is_a_clear_err
     done = desk("inbox", service, keystores["inspector"], "--escrow", nowhere)
     assert done.returncode == 2
     assert f"serves no escrow at {nowhere}: it serves {escrow.address} (tUSD)" in done.stderr
+
+
+def test_an_upload_refused_before_its_body_is_read_says_why(
+    service, keystores, escrow, supplier, stranger, ops, create_deal, tmp_path
+):
+    """The service answers 403 to a stranger's streamed upload before reading the body: the
+    client stops encrypting and reports the answer, not a broken connection."""
+    assert desk("keys publish", service, keystores["supplier"]).returncode == 0
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)]))
+    big = tmp_path / "photos.pdf"
+    big.write_bytes(b"%PDF-1.7\n" + os.urandom(12_000_000))
+    refused = desk("upload", service, keystores["stranger"], "--deal", deal.id, big)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "403" in refused.stderr and "not a party" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert all(t.name != "encrypt" for t in threading.enumerate())  # the worker stopped

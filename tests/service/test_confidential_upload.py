@@ -135,3 +135,106 @@ def test_one_request_stores_ciphertext_manifest_and_readers_or_nothing(
     out = tmp_path / "read.pdf"
     conf.fetch_confidential(client, manifest.evidence_hash(), identity, out)
     assert out.read_bytes() == INVOICE
+
+
+def _streamed_body(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> bytes:
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+def _send_streamed(client, escrow, account, deal, part: dict, file: bytes, **change):
+    """A streamed body (file, copy, signature) as docs/service.md has it; `change` alters one
+    thing: `trailer_key` (who signs the copy part), `trailer_nonce`, `order` of the parts,
+    `extra` (a part after the signature), `header` (the header's signature, reused)."""
+    text = json.dumps(part)
+    fields = {
+        "action": "POST /evidence/confidential",
+        "deal_id": deal,
+        "chain_id": brownie.chain.id,
+        "escrow": escrow.address,
+        "nonce": secrets.token_hex(16),
+        "expires": int(time.time()) + 300,
+    }
+    header = change.get("header") or auth.sign_request(
+        account.private_key, content_sha256="trailer", **fields
+    )
+    trailer = auth.sign_message(
+        change.get("trailer_key", account.private_key),
+        content_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        **{**fields, "nonce": change.get("trailer_nonce", fields["nonce"])},
+    )
+    parts = [("file", "c.age", file), ("copy", None, text.encode()), ("signature", None, trailer)]
+    parts = [parts[i] for i in change.get("order", (0, 1, 2))] + change.get("extra", [])
+    boundary = secrets.token_hex(8)
+    answer = client.post(
+        "/evidence/confidential",
+        params={"deal": deal},
+        headers={
+            auth.HEADER: header,
+            "X-Content-Sha256": "trailer",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+        content=_streamed_body(
+            boundary, [(n, f, d if isinstance(d, bytes) else d.encode()) for n, f, d in parts]
+        ),
+    )
+    return answer, header
+
+
+def test_a_streamed_body_is_signed_at_its_end_or_leaves_nothing(
+    client, escrow, supplier, buyer, ops, create_deal
+):
+    """The ciphertext first, straight on to the store; the copy part and its signature after
+    it. Each refusal found after the ciphertext was added takes the add back."""
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)])).id
+    identity = derive_identity_from_key(supplier.private_key)
+    sealed, ciphertext = _sealed(identity.recipient)
+    manifest = sealed.manifest()
+    reader = {"account": supplier.address, "recipient": identity.recipient}
+    good = {"manifest": manifest.to_bytes().decode(), "readers": [reader]}
+    _, other = _sealed(identity.recipient)
+    stranger = brownie.accounts.add()
+    refusals = [
+        # the copy part signed by another key, or over another nonce: the header's signer
+        # and nonce open the stream, the trailer must be theirs
+        ({"trailer_key": buyer.private_key}, ciphertext, 401, "not by the key that signed"),
+        ({"trailer_nonce": secrets.token_hex(16)}, ciphertext, 401, "not by the key that signed"),
+        ({}, other, 422, "does not describe"),  # the manifest names another ciphertext
+        ({}, INVOICE, 415, "age ciphertext"),  # no age file: refused before any add
+        ({"order": (0, 2, 1)}, ciphertext, 400, "then the fields 'copy' and 'signature'"),
+        ({"order": (0, 1)}, ciphertext, 400, "then the fields 'copy' and 'signature'"),
+        ({"extra": [("copy", None, b"{}")]}, ciphertext, 400, "nothing may follow"),
+    ]
+    for change, file, status, reason in refusals:
+        answer, _ = _send_streamed(client, escrow, supplier, deal, good, file, **change)
+        assert answer.status_code == status and reason in answer.json()["detail"], (
+            change,
+            answer.text,
+        )
+    answer, _ = _send_streamed(client, escrow, stranger, deal, good, ciphertext)
+    assert answer.status_code == 403 and "not a party" in answer.json()["detail"]
+    # a copy-first request's header (content: the copy part's sha256) does not open a stream
+    copy_first = _headers(supplier, escrow, deal, json.dumps(good))[auth.HEADER]
+    answer, _ = _send_streamed(client, escrow, supplier, deal, good, ciphertext, header=copy_first)
+    assert answer.status_code == 401 and "bad signature" in answer.json()["detail"]
+    assert _count(client, Evidence) == _count(client, EvidenceCopy) == 0
+    store = client.app.state.store
+    assert not store.has(manifest.ciphertext_cid) and not store.has(manifest.cid())
+    # the good body: what the copy-first request leaves; replayed, refused
+    answer, header = _send_streamed(client, escrow, supplier, deal, good, ciphertext)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["ciphertext"]["cid"] == manifest.ciphertext_cid
+    assert body["manifest"]["sha256"] == manifest.evidence_hash().hex()
+    assert body["encrypted_copy"]["anchored"] and body["encrypted_copy"]["readers"] == [reader]
+    answer, _ = _send_streamed(client, escrow, supplier, deal, good, ciphertext, header=header)
+    assert answer.status_code == 401 and "nonce already used" in answer.json()["detail"]
+    assert (_count(client, Evidence), _count(client, EvidenceCopy), _count(client, CopyReader)) == (
+        2,
+        1,
+        1,
+    )
