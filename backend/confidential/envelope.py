@@ -268,11 +268,16 @@ class _HashingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self.sha256.update(data)
-        self.size += len(data)
-        return len(data)
+        if hasattr(self.raw, "readinto"):  # straight into pyrage's buffer: no copy between
+            n = self.raw.readinto(buffer) or 0
+            self.sha256.update(memoryview(buffer)[:n])
+        else:
+            data = self.raw.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+            self.sha256.update(data)
+        self.size += n
+        return n
 
 
 class _HashingWriter(io.RawIOBase):

@@ -132,7 +132,8 @@ class _Link(NamedTuple):
 
 class CidBuilder:
     """Streaming `ipfs add`: update() with chunks of any sizes, then finish(). Holds at most one
-    pending chunk and up to max_links links per tree level."""
+    pending chunk (version 1: only its running hash) and up to max_links links per tree
+    level."""
 
     def __init__(
         self, version: int = 1, *, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS
@@ -140,7 +141,8 @@ class CidBuilder:
         if version not in (0, 1) or chunk_size < 1 or max_links < 2:
             raise ValueError("version must be 0 or 1, chunk_size >= 1, max_links >= 2")
         self.version, self._chunk_size, self._max_links = version, chunk_size, max_links
-        self._buf = bytearray()
+        self._buf = bytearray()  # version 0: the leaf being filled
+        self._leaf_hash, self._leaf_size = hashlib.sha256(), 0  # version 1: the same, hashed
         self._levels: list[list[_Link]] = [[]]
         self._result: str | None = None
         self.size = 0
@@ -150,6 +152,15 @@ class CidBuilder:
             raise RuntimeError("CidBuilder already finished")
         view = memoryview(data).cast("B")
         self.size += len(view)
+        if self.version == 1:  # a raw leaf is hashed as it comes: no copy of the data
+            while view:
+                piece = view[: self._chunk_size - self._leaf_size]
+                self._leaf_hash.update(piece)
+                self._leaf_size += len(piece)
+                view = view[len(piece) :]
+                if self._leaf_size == self._chunk_size:
+                    self._push(0, self._raw_leaf())
+            return
         if self._buf:
             take = self._chunk_size - len(self._buf)
             self._buf += view[:take]
@@ -165,7 +176,10 @@ class CidBuilder:
 
     def finish(self) -> str:
         if self._result is None:
-            if self._buf or not self._levels[0]:
+            if self.version == 1:
+                if self._leaf_size or not self._levels[0]:
+                    self._push(0, self._raw_leaf())
+            elif self._buf or not self._levels[0]:
                 self._push(0, self._leaf(self._buf))
             level = 0
             while level < len(self._levels) - 1 or len(self._levels[level]) > 1:
@@ -181,6 +195,11 @@ class CidBuilder:
     def _cid(self, codec: int, digest: bytes) -> bytes:
         multihash = bytes([SHA2_256, 32]) + digest
         return multihash if self.version == 0 else bytes([1, codec]) + multihash
+
+    def _raw_leaf(self) -> _Link:
+        link = _Link(self._cid(RAW, self._leaf_hash.digest()), self._leaf_size, self._leaf_size)
+        self._leaf_hash, self._leaf_size = hashlib.sha256(), 0
+        return link
 
     def _leaf(self, chunk) -> _Link:
         if self.version == 1:
