@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import is_address, to_checksum_address
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.confidential.errors import BindingError, ConfidentialError
 from backend.confidential.identity import parse_recipient
@@ -216,6 +215,9 @@ def erc1271_check(web3) -> ContractCheck:
     """Asks the account, if it is a contract, whether it accepts the signature (EIP-1271:
     `isValidSignature(digest, signature)` answers 0x1626ba7e). A contract that reverts
     refuses; an account without code never accepts."""
+    # web3 is needed only here (with a web3 in hand): importing it costs the oracle CLI half
+    # a second on every command.
+    from web3.exceptions import ContractCustomError, ContractLogicError
 
     def check(account: str, digest: bytes, signature: bytes) -> bool:
         account = to_checksum_address(account)
