@@ -31,7 +31,6 @@ from backend import oracle_desk
 from backend.attestations import sign, verify
 from backend.confidential.errors import ConfidentialError
 from backend.escrow.abi import load_abi, view
-from backend.escrow.sender import Refused, Sender
 from backend.escrow.structs import Attestation, SignedAttestation
 from backend.oracle_keys import CliError, load_key
 
@@ -114,6 +113,8 @@ def cmd_submit(args) -> int:
 
 
 def _submit(web3, signed: SignedAttestation, relayer) -> int:
+    from backend.escrow.sender import Refused, Sender  # web3 with it: only to submit
+
     a = signed.attestation
     if web3.eth.chain_id != a.chain_id:
         raise CliError(f"RPC is chain {web3.eth.chain_id}, the attestation is for {a.chain_id}")
