@@ -141,13 +141,13 @@ def _record(
     transaction."""
     with sessions() as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        records = db.connection()  # the session's transaction
         cipher_row, new_cipher = new_evidence(
-            db, cipher, signed, AGE, deal, milestone, signed.escrow
+            records, cipher, signed, AGE, deal, milestone, signed.escrow
         )
         manifest_row, new_manifest = new_evidence(
-            db, manifest, signed, MANIFEST, deal, milestone, signed.escrow
+            records, manifest, signed, MANIFEST, deal, milestone, signed.escrow
         )
-        db.flush()
         copy, new_copy = write_copy(db, manifest.cid, cipher.cid, readers, signed.address)
         commit_copy(db, cipher.cid)
         return cipher_row, manifest_row, copy, new_cipher or new_manifest or new_copy
