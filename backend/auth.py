@@ -24,6 +24,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -53,6 +54,13 @@ class SignedRequest:
     signature: bytes
 
 
+@lru_cache(maxsize=1024)
+def _checksummed(address: str) -> str:
+    """to_checksum_address (a keccak), remembered: requests name the same escrows and, mostly,
+    the same signers again and again. Raises as it does for what is no address."""
+    return to_checksum_address(address)
+
+
 def auth_message(
     action: str,
     content_sha256: str | None,
@@ -68,7 +76,7 @@ def auth_message(
         f"content-sha256: {content_sha256 or '-'}\n"
         f"deal: {'-' if deal_id is None else deal_id}\n"
         f"chain: {chain_id}\n"
-        f"escrow: {to_checksum_address(escrow)}\n"
+        f"escrow: {_checksummed(escrow)}\n"
         f"nonce: {nonce}\n"
         f"expires: {expires}"
     )
@@ -114,7 +122,7 @@ def parse_header(value: str | None) -> SignedRequest:
     try:
         parts = dict(p.strip().split("=", 1) for p in value.split(";") if p.strip())
         request = SignedRequest(
-            address=to_checksum_address(parts["address"]),
+            address=_checksummed(parts["address"]),
             nonce=parts["nonce"],
             expires=int(parts["expires"]),
             signature=bytes.fromhex(parts["signature"].removeprefix("0x")),

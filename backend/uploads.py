@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend import auth
 from backend.chain import Chain
 from backend.db import Evidence, connect, utcnow
+from backend.escrows import Escrows
 from backend.evidence.mediatype import SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, NotFound, StoredObject, StoreUnavailable
 from backend.settings import Settings
@@ -64,6 +65,16 @@ def check_signer(
     with connect(sessions) as db:
         auth.check_unused(db, signed)
     return dataclasses.replace(signed, escrow=chain.escrow_address)
+
+
+def check_signer_for(
+    escrows: Escrows, escrow: str | None, default: Chain, *args, **kwargs
+) -> auth.Signed:
+    """`check_signer(chain, ...)` for the escrow a request names (UnknownEscrow, 404, for one
+    not served; `default` when it names none), looked up in the same worker-thread hop: a
+    hop costs more than either."""
+    chain = default if escrow is None else escrows.get(escrow)
+    return check_signer(chain, *args, **kwargs)
 
 
 def _authorize(chain: Chain, signer: str, deal: int | None) -> None:

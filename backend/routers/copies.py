@@ -88,10 +88,10 @@ async def add_copy(
     manifest_cid = _cid(cid)
     row, manifest = await run_in_threadpool(_manifest, sessions, store, manifest_cid)
     readers = body.checked_readers()
-    if row.escrow is not None:  # the manifest's deal is this escrow's
-        chain = await run_in_threadpool(request.app.state.escrows.get, row.escrow)
     signed = await run_in_threadpool(
-        uploads.check_signer,
+        uploads.check_signer_for,
+        request.app.state.escrows,
+        row.escrow,  # the manifest's deal is this escrow's (None: no deal, the default one)
         chain,
         sessions,
         settings,
@@ -219,10 +219,10 @@ async def upload_confidential(
     if milestone is not None and deal is None:
         raise HTTPException(400, "a milestone link needs its deal")
     timing = ServerTiming()
-    if escrow is not None:
-        chain = await run_in_threadpool(request.app.state.escrows.get, escrow)
     signed = await run_in_threadpool(
-        uploads.check_signer,
+        uploads.check_signer_for,
+        request.app.state.escrows,
+        escrow,
         chain,
         sessions,
         settings,
