@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from eth_account import Account
+from eth_account._utils.signing import to_standard_signature_bytes
 from eth_account.messages import encode_defunct
-from eth_utils import to_checksum_address
+from eth_keys import keys
+from eth_utils import keccak, to_checksum_address
 from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -158,12 +160,22 @@ def verify(
     if request.expires > now + max_validity:
         raise AuthError(f"signed request may be valid for at most {max_validity} s")
     try:
-        signer = Account.recover_message(encode_defunct(text=message), signature=request.signature)
+        signer = recover(message, request.signature)
     except Exception as exc:  # eth-keys raises several types for garbage
         raise AuthError("bad signature") from exc
-    if signer != request.address:
+    if signer != bytes.fromhex(request.address.removeprefix("0x")):
         raise AuthError("bad signature: it is not by the address it names")
-    return Signed(signer, request.nonce, request.expires)
+    return Signed(request.address, request.nonce, request.expires)
+
+
+def recover(message: str, signature: bytes) -> bytes:
+    """The 20 bytes of the address whose `personal_sign` of `message` `signature` is, as
+    `Account.recover_message` reads it (the same `v` values, the same errors for garbage), but
+    not checksummed: a checksum is a keccak more, and `verify` compares the bytes."""
+    data = message.encode()
+    digest = keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data)
+    standard = keys.Signature(signature_bytes=to_standard_signature_bytes(bytes(signature)))
+    return standard.recover_public_key_from_msg_hash(digest).to_canonical_address()
 
 
 # Every upload runs these: built once, in SQLAlchemy Core (one row each, no unit of work),
