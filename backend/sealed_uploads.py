@@ -28,7 +28,7 @@ from backend import auth
 from backend.confidential.errors import ManifestError
 from backend.confidential.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from backend.copies import ReaderIn, checked_readers, commit_copy, write_copy
-from backend.db import Evidence, EvidenceCopy
+from backend.db import Evidence, EvidenceCopy, connect
 from backend.evidence.mediatype import AGE, MANIFEST, SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, StoredObject
 from backend.settings import Settings
@@ -139,14 +139,13 @@ def _record(
 ):
     """The nonce, the two records (kept when they exist), the copy and its readers: one
     transaction."""
-    with sessions() as db:
+    with connect(sessions) as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
-        records = db.connection()  # the session's transaction
         cipher_row, new_cipher = new_evidence(
-            records, cipher, signed, AGE, deal, milestone, signed.escrow
+            db, cipher, signed, AGE, deal, milestone, signed.escrow
         )
         manifest_row, new_manifest = new_evidence(
-            records, manifest, signed, MANIFEST, deal, milestone, signed.escrow
+            db, manifest, signed, MANIFEST, deal, milestone, signed.escrow
         )
         copy, new_copy = write_copy(db, manifest.cid, cipher.cid, readers, signed.address)
         commit_copy(db, cipher.cid)

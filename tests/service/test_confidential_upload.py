@@ -10,6 +10,7 @@ import time
 
 import brownie
 from helpers import USD, milestones
+from service_helpers import BOTH_DATABASES
 from sqlalchemy import func, select
 
 from backend import auth
@@ -60,6 +61,7 @@ def _send(client, escrow, account, deal: int, part: dict, file: bytes, headers=N
     return answer, headers
 
 
+@BOTH_DATABASES  # the records, the copy and its readers: SQLAlchemy Core
 def test_one_request_stores_ciphertext_manifest_and_readers_or_nothing(
     client, escrow, supplier, buyer, ops, create_deal, tmp_path
 ):
