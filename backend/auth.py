@@ -57,9 +57,9 @@ class SignedRequest:
 
 
 @lru_cache(maxsize=1024)
-def _checksummed(address: str) -> str:
+def checksummed(address: str) -> str:
     """to_checksum_address (a keccak), remembered: requests name the same escrows and, mostly,
-    the same signers again and again. Raises as it does for what is no address."""
+    the same signers and readers again and again. Raises as it does for what is no address."""
     return to_checksum_address(address)
 
 
@@ -78,7 +78,7 @@ def auth_message(
         f"content-sha256: {content_sha256 or '-'}\n"
         f"deal: {'-' if deal_id is None else deal_id}\n"
         f"chain: {chain_id}\n"
-        f"escrow: {_checksummed(escrow)}\n"
+        f"escrow: {checksummed(escrow)}\n"
         f"nonce: {nonce}\n"
         f"expires: {expires}"
     )
@@ -124,7 +124,7 @@ def parse_header(value: str | None) -> SignedRequest:
     try:
         parts = dict(p.strip().split("=", 1) for p in value.split(";") if p.strip())
         request = SignedRequest(
-            address=_checksummed(parts["address"]),
+            address=checksummed(parts["address"]),
             nonce=parts["nonce"],
             expires=int(parts["expires"]),
             signature=bytes.fromhex(parts["signature"].removeprefix("0x")),

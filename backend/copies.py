@@ -5,7 +5,6 @@ attestation of a manifest needs that ciphertext pinned. The service never decryp
 
 from __future__ import annotations
 
-from eth_utils import to_checksum_address
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, bindparam, insert, select
@@ -105,7 +104,7 @@ def checked_readers(entries: list[ReaderIn]) -> list[tuple[str, str]]:
             parse_recipient(reader.recipient)
         except ConfidentialError as exc:
             raise HTTPException(400, f"reader {reader.account}: {exc}") from exc
-        readers.append((to_checksum_address(reader.account), reader.recipient))
+        readers.append((auth.checksummed(reader.account), reader.recipient))
     if len({a for a, _ in readers}) != len(readers):
         raise HTTPException(400, "a reader is named twice")
     return readers
@@ -137,6 +136,14 @@ def copy_out(db: Session, store_manifest: Manifest, copy: EvidenceCopy) -> CopyO
     readers = db.scalars(
         select(CopyReader).where(CopyReader.copy_id == copy.id).order_by(CopyReader.id)
     )
+    return copy_of(store_manifest, copy, cipher, [(r.account, r.recipient) for r in readers])
+
+
+def copy_of(
+    store_manifest: Manifest, copy: EvidenceCopy, cipher: Evidence, readers: list[tuple[str, str]]
+) -> CopyOut:
+    """`copy` as CopyOut, from its ciphertext's record and its readers (in their order) when
+    they are in hand: as `write_copy` returned them, with no database read."""
     return CopyOut(
         id=copy.id,
         manifest=copy.manifest_cid,
@@ -145,7 +152,7 @@ def copy_out(db: Session, store_manifest: Manifest, copy: EvidenceCopy) -> CopyO
             sha256=store_manifest.plaintext_sha256.hex(), size=store_manifest.plaintext_size
         ),
         anchored=copy.ciphertext_cid == store_manifest.ciphertext_cid,
-        readers=[ReaderIn(account=r.account, recipient=r.recipient) for r in readers],
+        readers=[ReaderIn(account=a, recipient=r) for a, r in readers],
         uploader=copy.uploader,
         created_at=copy.created_at.isoformat().replace("+00:00", "Z"),
     )

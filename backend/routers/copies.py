@@ -260,12 +260,11 @@ async def upload_confidential(
         milestone,
         timing.lap,
     )
-    with sessions() as db:
-        copy_out = copies.copy_out(db, manifest, copy)
     answer = ConfidentialOut(
         ciphertext=EvidenceMeta.of(cipher, created),
         manifest=EvidenceMeta.of(manifest_row, created),
-        encrypted_copy=copy_out,
+        # the readers recorded are these, in this order (else the copy was refused, 409)
+        encrypted_copy=copies.copy_of(manifest, copy, cipher, readers),
     )
     return JSONResponse(
         answer.model_dump(),
