@@ -180,6 +180,8 @@ _COPIES = EvidenceCopy.metadata.tables[EvidenceCopy.__tablename__]
 _READERS = CopyReader.metadata.tables[CopyReader.__tablename__]
 _MEDIA_TYPE = select(_EVIDENCE.c.media_type).where(_EVIDENCE.c.cid == bindparam("cid"))
 _COPY_OF = select(_COPIES).where(_COPIES.c.ciphertext_cid == bindparam("cid"))
+_ADD_COPY = insert(_COPIES)
+_ADD_READERS = insert(_READERS)
 _READERS_OF = (
     select(_READERS.c.account, _READERS.c.recipient)
     .where(_READERS.c.copy_id == bindparam("copy_id"))
@@ -213,10 +215,10 @@ def write_copy(
         uploader=uploader,
         created_at=utcnow(),
     )
-    inserted = db.execute(insert(_COPIES), values).inserted_primary_key
+    inserted = db.execute(_ADD_COPY, values).inserted_primary_key
     copy_id = inserted.id  # type: ignore[union-attr]  # None only for an executemany
     rows = [{"copy_id": copy_id, "account": a, "recipient": r} for a, r in readers]
-    db.execute(insert(_READERS), rows)  # one INSERT of every reader, in their order
+    db.execute(_ADD_READERS, rows)  # one executemany, the readers numbered in their order
     return EvidenceCopy(id=copy_id, **values), True
 
 
