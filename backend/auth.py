@@ -25,11 +25,14 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from eth_account import Account
+from eth_account._utils.signing import to_standard_signature_bytes
 from eth_account.messages import encode_defunct
-from eth_utils import to_checksum_address
-from sqlalchemy import delete, select
+from eth_keys import keys
+from eth_utils import keccak, to_checksum_address
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +57,13 @@ class SignedRequest:
     signature: bytes
 
 
+@lru_cache(maxsize=1024)
+def checksummed(address: str) -> str:
+    """to_checksum_address (a keccak), remembered: requests name the same escrows and, mostly,
+    the same signers and readers again and again. Raises as it does for what is no address."""
+    return to_checksum_address(address)
+
+
 def auth_message(
     action: str,
     content_sha256: str | None,
@@ -69,7 +79,7 @@ def auth_message(
         f"content-sha256: {content_sha256 or '-'}\n"
         f"deal: {'-' if deal_id is None else deal_id}\n"
         f"chain: {chain_id}\n"
-        f"escrow: {to_checksum_address(escrow)}\n"
+        f"escrow: {checksummed(escrow)}\n"
         f"nonce: {nonce}\n"
         f"expires: {expires}"
     )
@@ -119,7 +129,7 @@ def parse_header(value: str | None) -> SignedRequest:
     try:
         parts = dict(p.strip().split("=", 1) for p in value.split(";") if p.strip())
         request = SignedRequest(
-            address=to_checksum_address(parts["address"]),
+            address=checksummed(parts["address"]),
             nonce=parts["nonce"],
             expires=int(parts["expires"]),
             signature=bytes.fromhex(parts["signature"].removeprefix("0x")),
@@ -155,12 +165,12 @@ def verify(
     if request.expires > now + max_validity:
         raise AuthError(f"signed request may be valid for at most {max_validity} s")
     try:
-        signer = Account.recover_message(encode_defunct(text=message), signature=request.signature)
+        signer = recover(message, request.signature)
     except Exception as exc:  # eth-keys raises several types for garbage
         raise AuthError("bad signature") from exc
-    if signer != request.address:
+    if signer != bytes.fromhex(request.address.removeprefix("0x")):
         raise AuthError("bad signature: it is not by the address it names")
-    return Signed(signer, request.nonce, request.expires)
+    return Signed(request.address, request.nonce, request.expires)
 
 
 def verify_countersignature(signed: Signed, message: str, signature: str) -> None:
@@ -169,20 +179,36 @@ def verify_countersignature(signed: Signed, message: str, signature: str) -> Non
     The caller builds `message` with the header's nonce and expiry, so both signatures are
     spent together."""
     try:
-        raw = bytes.fromhex(signature.strip().removeprefix("0x"))
-        signer = Account.recover_message(encode_defunct(text=message), signature=raw)
+        signer = recover(message, bytes.fromhex(signature.strip().removeprefix("0x")))
     except Exception as exc:  # eth-keys raises several types for garbage
         raise AuthError("bad signature in the request's trailer") from exc
-    if signer != signed.address:
+    if signer != bytes.fromhex(signed.address.removeprefix("0x")):
         raise AuthError("the trailer's signature is not by the key that signed the request")
 
 
-def check_unused(db: Session, signed: Signed) -> None:
+def recover(message: str, signature: bytes) -> bytes:
+    """The 20 bytes of the address whose `personal_sign` of `message` `signature` is, as
+    `Account.recover_message` reads it (the same `v` values, the same errors for garbage), but
+    not checksummed: a checksum is a keccak more, and `verify` compares the bytes."""
+    data = message.encode()
+    digest = keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data)
+    standard = keys.Signature(signature_bytes=to_standard_signature_bytes(bytes(signature)))
+    return standard.recover_public_key_from_msg_hash(digest).to_canonical_address()
+
+
+# Every upload runs these: built once, in SQLAlchemy Core (one row each, no unit of work),
+# so that each execution finds its compiled form in the engine's cache.
+_NONCES = UsedNonce.metadata.tables[UsedNonce.__tablename__]
+_USED = select(_NONCES.c.id).where(
+    _NONCES.c.address == bindparam("address"), _NONCES.c.nonce == bindparam("nonce")
+)
+_SPEND = insert(_NONCES)
+_PURGE = delete(_NONCES).where(_NONCES.c.expires < bindparam("now"))
+
+
+def check_unused(db: Connection | Session, signed: Signed) -> None:
     """AuthError when the request's nonce was spent before (a replay)."""
-    used = select(UsedNonce.id).where(
-        UsedNonce.address == signed.address, UsedNonce.nonce == signed.nonce
-    )
-    if db.scalar(used) is not None:
+    if db.execute(_USED, {"address": signed.address, "nonce": signed.nonce}).first():
         raise AuthError(REPLAYED)
 
 
@@ -190,17 +216,17 @@ PURGE_EVERY_SECONDS = 60  # expired nonces are deleted at most this often (they 
 _purged_at = 0
 
 
-def spend(db: Session, signed: Signed, now: int | None = None) -> None:
+def spend(db: Connection | Session, signed: Signed, now: int | None = None) -> None:
     """Marks the nonce used, in `db`'s open transaction (the caller commits). AuthError when a
-    concurrent copy of the same request spent it first."""
+    concurrent copy of the same request spent it first (the unique address and nonce)."""
     global _purged_at
     now = int(time.time()) if now is None else now
     if now - _purged_at >= PURGE_EVERY_SECONDS or now < _purged_at:
-        db.execute(delete(UsedNonce).where(UsedNonce.expires < now))  # expired nonces can go
+        db.execute(_PURGE, {"now": now})  # expired nonces can go
         _purged_at = now
-    db.add(UsedNonce(address=signed.address, nonce=signed.nonce, expires=signed.expires))
+    nonce = {"address": signed.address, "nonce": signed.nonce, "expires": signed.expires}
     try:
-        db.flush()
+        db.execute(_SPEND, nonce)
     except IntegrityError as exc:
         db.rollback()
         raise AuthError(REPLAYED) from exc

@@ -74,4 +74,7 @@ class ChunkFeed:
 
     def stop(self) -> None:
         self._stopped = True
-        self._loop.call_soon_threadsafe(self._room.set)
+        # Only a loop waiting for room needs waking (a wake-up costs it a turn); one about to
+        # wait sees `_stopped` first, as `_put` checks it after setting `_waiting`.
+        if self._waiting:
+            self._loop.call_soon_threadsafe(self._room.set)

@@ -5,10 +5,9 @@ attestation of a manifest needs that ciphertext pinned. The service never decryp
 
 from __future__ import annotations
 
-from eth_utils import to_checksum_address
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +15,7 @@ from backend import auth
 from backend.confidential.errors import ConfidentialError, ManifestError
 from backend.confidential.identity import parse_recipient
 from backend.confidential.manifest import Manifest, parse_manifest
-from backend.db import CopyReader, Evidence, EvidenceCopy
+from backend.db import CopyReader, Evidence, EvidenceCopy, connect, utcnow
 from backend.evidence.mediatype import AGE, MANIFEST
 from backend.evidence.store import EvidenceStore, NotFound
 
@@ -105,7 +104,7 @@ def checked_readers(entries: list[ReaderIn]) -> list[tuple[str, str]]:
             parse_recipient(reader.recipient)
         except ConfidentialError as exc:
             raise HTTPException(400, f"reader {reader.account}: {exc}") from exc
-        readers.append((to_checksum_address(reader.account), reader.recipient))
+        readers.append((auth.checksummed(reader.account), reader.recipient))
     if len({a for a, _ in readers}) != len(readers):
         raise HTTPException(400, "a reader is named twice")
     return readers
@@ -137,6 +136,14 @@ def copy_out(db: Session, store_manifest: Manifest, copy: EvidenceCopy) -> CopyO
     readers = db.scalars(
         select(CopyReader).where(CopyReader.copy_id == copy.id).order_by(CopyReader.id)
     )
+    return copy_of(store_manifest, copy, cipher, [(r.account, r.recipient) for r in readers])
+
+
+def copy_of(
+    store_manifest: Manifest, copy: EvidenceCopy, cipher: Evidence, readers: list[tuple[str, str]]
+) -> CopyOut:
+    """`copy` as CopyOut, from its ciphertext's record and its readers (in their order) when
+    they are in hand: as `write_copy` returned them, with no database read."""
     return CopyOut(
         id=copy.id,
         manifest=copy.manifest_cid,
@@ -145,7 +152,7 @@ def copy_out(db: Session, store_manifest: Manifest, copy: EvidenceCopy) -> CopyO
             sha256=store_manifest.plaintext_sha256.hex(), size=store_manifest.plaintext_size
         ),
         anchored=copy.ciphertext_cid == store_manifest.ciphertext_cid,
-        readers=[ReaderIn(account=r.account, recipient=r.recipient) for r in readers],
+        readers=[ReaderIn(account=a, recipient=r) for a, r in readers],
         uploader=copy.uploader,
         created_at=copy.created_at.isoformat().replace("+00:00", "Z"),
     )
@@ -160,41 +167,62 @@ def record_copy(
 ) -> tuple[EvidenceCopy, bool]:
     """Spends the nonce and writes the copy and its readers in one transaction; the same copy
     again is (its record, False); other readers for a recorded ciphertext are 409."""
-    with sessions() as db:
+    with connect(sessions) as db:
         copy, created = write_copy(db, manifest_cid, ciphertext_cid, readers, signed.address)
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         commit_copy(db, ciphertext_cid)
         return copy, created
 
 
+# The copy's statements in SQLAlchemy Core, built once (each confidential upload runs them).
+_EVIDENCE = Evidence.metadata.tables[Evidence.__tablename__]
+_COPIES = EvidenceCopy.metadata.tables[EvidenceCopy.__tablename__]
+_READERS = CopyReader.metadata.tables[CopyReader.__tablename__]
+_MEDIA_TYPE = select(_EVIDENCE.c.media_type).where(_EVIDENCE.c.cid == bindparam("cid"))
+_COPY_OF = select(_COPIES).where(_COPIES.c.ciphertext_cid == bindparam("cid"))
+_ADD_COPY = insert(_COPIES)
+_ADD_READERS = insert(_READERS)
+_READERS_OF = (
+    select(_READERS.c.account, _READERS.c.recipient)
+    .where(_READERS.c.copy_id == bindparam("copy_id"))
+    .order_by(_READERS.c.id)
+)
+
+
 def write_copy(
-    db: Session,
+    db: Connection,
     manifest_cid: str,
     ciphertext_cid: str,
     readers: list[tuple[str, str]],
     uploader: str,
 ) -> tuple[EvidenceCopy, bool]:
-    """The copy and its readers, added to `db`'s transaction (the caller commits): 404 for a
+    """The copy and its readers, written in `db`'s transaction (the caller commits): 404 for a
     ciphertext not recorded, 400 for one that is no age file, 409 for a ciphertext recorded
     with another manifest or other readers; the same copy again is (its record, False)."""
-    cipher = db.get(Evidence, ciphertext_cid)
-    if cipher is None:
+    media_type = db.execute(_MEDIA_TYPE, {"cid": ciphertext_cid}).scalar()
+    if media_type is None:
         raise HTTPException(404, f"no ciphertext with CID {ciphertext_cid}: upload it first")
-    if cipher.media_type != AGE:
+    if media_type != AGE:
         raise HTTPException(400, f"{ciphertext_cid} is not an age ciphertext")
-    existing = db.scalar(select(EvidenceCopy).where(EvidenceCopy.ciphertext_cid == ciphertext_cid))
+    existing = db.execute(_COPY_OF, {"cid": ciphertext_cid}).first()
     if existing is not None:
-        if existing.manifest_cid == manifest_cid and _readers(db, existing) == readers:
-            return existing, False
+        if existing.manifest_cid == manifest_cid and _readers(db, existing.id) == readers:
+            return EvidenceCopy(**existing._mapping), False
         raise HTTPException(409, f"a copy of ciphertext {ciphertext_cid} is recorded already")
-    copy = EvidenceCopy(manifest_cid=manifest_cid, ciphertext_cid=ciphertext_cid, uploader=uploader)
-    db.add(copy)
-    db.flush()
-    db.add_all(CopyReader(copy_id=copy.id, account=a, recipient=r) for a, r in readers)
-    return copy, True
+    values = dict(
+        manifest_cid=manifest_cid,
+        ciphertext_cid=ciphertext_cid,
+        uploader=uploader,
+        created_at=utcnow(),
+    )
+    inserted = db.execute(_ADD_COPY, values).inserted_primary_key
+    copy_id = inserted.id  # type: ignore[union-attr]  # None only for an executemany
+    rows = [{"copy_id": copy_id, "account": a, "recipient": r} for a, r in readers]
+    db.execute(_ADD_READERS, rows)  # one executemany, the readers numbered in their order
+    return EvidenceCopy(id=copy_id, **values), True
 
 
-def commit_copy(db: Session, ciphertext_cid: str) -> None:
+def commit_copy(db: Connection, ciphertext_cid: str) -> None:
     try:
         db.commit()
     except IntegrityError as exc:  # the same ciphertext, recorded at the same moment
@@ -202,11 +230,8 @@ def commit_copy(db: Session, ciphertext_cid: str) -> None:
         raise HTTPException(409, f"a copy of {ciphertext_cid} is recorded already") from exc
 
 
-def _readers(db: Session, copy: EvidenceCopy) -> list[tuple[str, str]]:
-    rows = db.scalars(
-        select(CopyReader).where(CopyReader.copy_id == copy.id).order_by(CopyReader.id)
-    )
-    return [(r.account, r.recipient) for r in rows]
+def _readers(db: Connection, copy_id: int) -> list[tuple[str, str]]:
+    return [(a, r) for a, r in db.execute(_READERS_OF, {"copy_id": copy_id})]
 
 
 def copies_of(db: Session, manifest_cid: str, reader: str | None) -> list[EvidenceCopy]:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Connection,
     DateTime,
     Integer,
     String,
@@ -310,3 +311,9 @@ def make_sessionmaker(url: str, escrow: str | None = None) -> sessionmaker[Sessi
     migrate.ensure_current(engine, escrow, Base.metadata)
     configure_mappers()  # now, rather than in the first request that queries
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def connect(sessions: sessionmaker[Session]) -> Connection:
+    """A bare connection of `sessions`' engine (commit as you go: the caller commits), for an
+    upload's few one-row statements, which a Session's unit of work only slows down."""
+    return sessions.kw["bind"].connect()

@@ -36,6 +36,7 @@ class Escrows:
         self.default = Chain(settings)  # escrow_address's, or token_symbol's in the file
         self._served: dict[str, Served] | None = None
         self._chains: dict[str, Chain] = {}
+        self._spelled: dict[str, Chain] = {}  # each spelling of an escrow served, once found
 
     def served(self) -> list[Served]:
         """The escrows served, the default first. ChainUnavailable when the RPC cannot say
@@ -44,6 +45,14 @@ class Escrows:
 
     def get(self, address: str) -> Chain:
         """The escrow at `address` (checksummed or lowercase), or UnknownEscrow (404)."""
+        # Every upload names its escrow: the checksum (a keccak) is worked out once per
+        # spelling, of which an escrow has a handful (checksummed, lower or upper case).
+        chain = self._spelled.get(address)
+        if chain is None:
+            chain = self._spelled[address] = self._find_chain(address)
+        return chain
+
+    def _find_chain(self, address: str) -> Chain:
         if not is_address(address):
             raise UnknownEscrow(address)
         address = to_checksum_address(address)

@@ -38,7 +38,7 @@ from backend import auth
 from backend.confidential.errors import ManifestError
 from backend.confidential.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from backend.copies import ReaderIn, checked_readers, commit_copy, write_copy
-from backend.db import Evidence, EvidenceCopy
+from backend.db import Evidence, EvidenceCopy, connect
 from backend.evidence.mediatype import AGE, MANIFEST, SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, StoredObject
 from backend.multipart_stream import MultipartStream
@@ -150,13 +150,13 @@ async def finish_streamed(
     deal: int | None,
     milestone: int | None,
     lap,
-) -> tuple[Manifest, tuple[Evidence, Evidence, EvidenceCopy, bool]]:
+) -> tuple[Manifest, list[tuple[str, str]], tuple[Evidence, Evidence, EvidenceCopy, bool]]:
     """A streamed body's end, its ciphertext handed to the store (`cipher_add`, maybe still
     finishing): the `copy` and `signature` parts read and checked (the signature by the
     header's signer over the header's nonce and expiry: 401 otherwise), the manifest added
     while the ciphertext's add completes, the ciphertext checked against the manifest, then
-    the one transaction. The manifest, and what store_confidential returns. A refusal takes
-    back what was added."""
+    the one transaction. The manifest, its readers, and what store_confidential returns. A
+    refusal takes back what was added."""
     manifest_add: asyncio.Future[StoredObject] | None = None
     with ExitStack() as stack:
         counted: set[str] = set()
@@ -213,7 +213,7 @@ async def finish_streamed(
                     await run_in_threadpool(IN_FLIGHT.undo, store, sessions, stored, digest)
             raise
     lap("record")
-    return manifest, result
+    return manifest, readers, result
 
 
 async def _trailer_field(body: MultipartStream, name: str, limit: int) -> str:
@@ -244,7 +244,7 @@ def _record(
 ):
     """The nonce, the two records (kept when they exist), the copy and its readers: one
     transaction."""
-    with sessions() as db:
+    with connect(sessions) as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         cipher_row, new_cipher = new_evidence(
             db, cipher, signed, AGE, deal, milestone, signed.escrow
@@ -252,7 +252,6 @@ def _record(
         manifest_row, new_manifest = new_evidence(
             db, manifest, signed, MANIFEST, deal, milestone, signed.escrow
         )
-        db.flush()
         copy, new_copy = write_copy(db, manifest.cid, cipher.cid, readers, signed.address)
         commit_copy(db, cipher.cid)
         return cipher_row, manifest_row, copy, new_cipher or new_manifest or new_copy

@@ -27,12 +27,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from fastapi import HTTPException
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import auth
 from backend.chain import Chain
-from backend.db import Evidence
+from backend.db import Evidence, connect, utcnow
+from backend.escrows import Escrows
 from backend.evidence.mediatype import SNIFF_BYTES, sniff
 from backend.evidence.store import EvidenceStore, NotFound, StoredObject, StoreUnavailable
 from backend.settings import Settings
@@ -60,9 +62,19 @@ def check_signer(
     )
     signed = auth.verify(request, message, settings.auth_max_validity_seconds)
     _authorize(chain, signed.address, deal)
-    with sessions() as db:
+    with connect(sessions) as db:
         auth.check_unused(db, signed)
     return dataclasses.replace(signed, escrow=chain.escrow_address)
+
+
+def check_signer_for(
+    escrows: Escrows, escrow: str | None, default: Chain, *args, **kwargs
+) -> auth.Signed:
+    """`check_signer(chain, ...)` for the escrow a request names (UnknownEscrow, 404, for one
+    not served; `default` when it names none), looked up in the same worker-thread hop: a
+    hop costs more than either."""
+    chain = default if escrow is None else escrows.get(escrow)
+    return check_signer(chain, *args, **kwargs)
 
 
 def _authorize(chain: Chain, signer: str, deal: int | None) -> None:
@@ -124,22 +136,32 @@ def add_and_record(
 
 def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone, escrow):
     """Spends the nonce and writes the record, in one short transaction."""
-    with sessions() as db:
+    with connect(sessions) as db:
         auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         row, created = new_evidence(db, stored, signed, media_type, deal, milestone, escrow)
         db.commit()
         return row, created
 
 
+# The record in SQLAlchemy Core, its statements built once (each upload runs them): INSERT ...
+# ON CONFLICT (cid) DO NOTHING, the same words in both databases the service runs on, then the
+# existing record read only when there is one.
+_EVIDENCE = Evidence.__table__
+_INSERT_NEW = {
+    name: dialect.insert(_EVIDENCE)
+    .on_conflict_do_nothing(index_elements=["cid"])
+    .execution_options(preserve_rowcount=True)  # the rows it inserted: 1, or 0 on a conflict
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_EXISTING = select(_EVIDENCE).where(_EVIDENCE.c.cid == bindparam("cid"))
+
+
 def new_evidence(
-    db: Session, stored: StoredObject, signed: auth.Signed, media_type, deal, milestone, escrow
+    db: Connection, stored: StoredObject, signed: auth.Signed, media_type, deal, milestone, escrow
 ) -> tuple[Evidence, bool]:
-    """The record of a stored object, added to `db`'s transaction; an existing one is kept.
+    """The record of a stored object, written in `db`'s transaction; an existing one is kept.
     `escrow`: the deal's (checksummed), recorded only with a deal."""
-    existing = db.scalar(select(Evidence).where(Evidence.cid == stored.cid))
-    if existing is not None:
-        return existing, False
-    row = Evidence(
+    values = dict(
         cid=stored.cid,
         sha256=stored.sha256.hex(),
         size=stored.size,
@@ -148,9 +170,12 @@ def new_evidence(
         escrow=escrow if deal is not None else None,
         deal_id=deal,
         milestone=milestone,
+        created_at=utcnow(),
     )
-    db.add(row)
-    return row, True
+    if db.execute(_INSERT_NEW[db.dialect.name], values).rowcount:
+        return Evidence(**values), True
+    existing = db.execute(_EXISTING, {"cid": stored.cid}).one()
+    return Evidence(**existing._mapping), False
 
 
 class InFlight:

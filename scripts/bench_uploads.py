@@ -127,8 +127,8 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
     """5 MB documents three ways, the order rotating every round (a slow patch of the shared
     machine falls on each in turn): added straight to the node; uploaded plain through the
     service; encrypted to five readers and uploaded as `escrow-oracle upload` does it
-    (backend/confidential/client.py: encrypted while it is sent), its steps timed. Distinct documents every time; the
-    signing inside the clock."""
+    (backend/confidential/client.py: encrypted while it is sent), its steps timed. Distinct
+    documents every time; the signing inside the clock."""
     import pyrage
 
     recipients = [str(pyrage.x25519.Identity.generate().to_public()) for _ in range(READERS)]

@@ -89,10 +89,10 @@ async def add_copy(
     manifest_cid = _cid(cid)
     row, manifest = await run_in_threadpool(_manifest, sessions, store, manifest_cid)
     readers = body.checked_readers()
-    if row.escrow is not None:  # the manifest's deal is this escrow's
-        chain = await run_in_threadpool(request.app.state.escrows.get, row.escrow)
     signed = await run_in_threadpool(
-        uploads.check_signer,
+        uploads.check_signer_for,
+        request.app.state.escrows,
+        row.escrow,  # the manifest's deal is this escrow's (None: no deal, the default one)
         chain,
         sessions,
         settings,
@@ -236,10 +236,10 @@ async def upload_confidential(
     if milestone is not None and deal is None:
         raise HTTPException(400, "a milestone link needs its deal")
     timing = ServerTiming()
-    if escrow is not None:
-        chain = await run_in_threadpool(request.app.state.escrows.get, escrow)
     signed = await run_in_threadpool(
-        uploads.check_signer,
+        uploads.check_signer_for,
+        request.app.state.escrows,
+        escrow,
         chain,
         sessions,
         settings,
@@ -262,9 +262,10 @@ async def upload_confidential(
         cipher_add = await streamed_upload.stream_part(
             body, head, whole, settings.max_upload_bytes, store.add
         )
-        manifest, (cipher, manifest_row, copy, created) = await sealed_uploads.finish_streamed(
+        streamed_result = await sealed_uploads.finish_streamed(
             body, cipher_add, chain.chain_id, store, sessions, signed, deal, milestone, timing.lap
         )
+        manifest, readers, (cipher, manifest_row, copy, created) = streamed_result
     else:
         # The `copy` part first, then the ciphertext straight on to the store.
         if part is None or part.name != "copy" or part.filename is not None:
@@ -292,12 +293,11 @@ async def upload_confidential(
             milestone,
             timing.lap,
         )
-    with sessions() as db:
-        copy_out = copies.copy_out(db, manifest, copy)
     answer = ConfidentialOut(
         ciphertext=EvidenceMeta.of(cipher, created),
         manifest=EvidenceMeta.of(manifest_row, created),
-        encrypted_copy=copy_out,
+        # the readers recorded are these, in this order (else the copy was refused, 409)
+        encrypted_copy=copies.copy_of(manifest, copy, cipher, readers),
     )
     return JSONResponse(
         answer.model_dump(),

@@ -169,11 +169,17 @@ async def upload(
         raise HTTPException(400, "a milestone link needs its deal")
 
     timing = ServerTiming()
-    if escrow is not None:
-        chain = await run_in_threadpool(request.app.state.escrows.get, escrow)
-    # Who signed, and may they: before a byte of the body is read.
+    # Who signed, and may they (for which escrow): before a byte of the body is read.
     signed = await run_in_threadpool(
-        uploads.check_signer, chain, sessions, settings, x_escrow_auth, claimed, deal
+        uploads.check_signer_for,
+        request.app.state.escrows,
+        escrow,
+        chain,
+        sessions,
+        settings,
+        x_escrow_auth,
+        claimed,
+        deal,
     )
     timing.lap("auth")
     # The body, streamed: its first bytes checked, then the rest straight on to the store.

@@ -11,7 +11,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from helpers import USD, fund_fully, milestones, signed_attestation
-from service_helpers import upload
+from service_helpers import BOTH_DATABASES, upload
 from sqlalchemy import func, select
 
 from backend.confidential import client as conf
@@ -181,6 +181,7 @@ def test_a_manifest_naming_a_missing_or_other_ciphertext_is_refused(
     assert upload(client, supplier, escrow, manifest, deal=deal.id).status_code == 201
 
 
+@BOTH_DATABASES  # the copy and its readers are written in SQLAlchemy Core
 def test_a_later_reader_gets_a_copy_and_the_anchor_stays(
     client, escrow, buyer, supplier, inspector, carrier, ops, create_deal, tmp_path
 ):

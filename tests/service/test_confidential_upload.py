@@ -10,6 +10,7 @@ import time
 
 import brownie
 from helpers import USD, milestones
+from service_helpers import BOTH_DATABASES
 from sqlalchemy import func, select
 
 from backend import auth
@@ -60,6 +61,7 @@ def _send(client, escrow, account, deal: int, part: dict, file: bytes, headers=N
     return answer, headers
 
 
+@BOTH_DATABASES  # the records, the copy and its readers: SQLAlchemy Core
 def test_one_request_stores_ciphertext_manifest_and_readers_or_nothing(
     client, escrow, supplier, buyer, ops, create_deal, tmp_path
 ):
@@ -185,6 +187,7 @@ def _send_streamed(client, escrow, account, deal, part: dict, file: bytes, **cha
     return answer, header
 
 
+@BOTH_DATABASES
 def test_a_streamed_body_is_signed_at_its_end_or_leaves_nothing(
     client, escrow, supplier, buyer, ops, create_deal
 ):
@@ -238,3 +241,31 @@ def test_a_streamed_body_is_signed_at_its_end_or_leaves_nothing(
         1,
         1,
     )
+
+
+@BOTH_DATABASES
+def test_the_answer_names_the_copy_as_recorded(client, escrow, supplier, buyer, ops, create_deal):
+    """The answer's copy is built from what the request recorded (no read back): its readers,
+    in their order, and its ciphertext are those the service lists for the manifest, the first
+    time (201) and again (200)."""
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)])).id
+    identity = derive_identity_from_key(supplier.private_key)
+    sealed, ciphertext = _sealed(identity.recipient)
+    readers = [
+        {"account": supplier.address, "recipient": identity.recipient},
+        {
+            "account": buyer.address,
+            "recipient": derive_identity_from_key(buyer.private_key).recipient,
+        },
+    ]
+    good = {"manifest": sealed.manifest().to_bytes().decode(), "readers": readers}
+    first, _ = _send(client, escrow, supplier, deal, good, ciphertext)
+    again, _ = _send(client, escrow, supplier, deal, good, ciphertext)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    [listed] = client.get(f"/evidence/{sealed.manifest().cid()}/copies").json()
+    for answer in (first, again):
+        copy = answer.json()["encrypted_copy"]
+        assert copy["readers"] == readers
+        assert copy["ciphertext"]["cid"] == answer.json()["ciphertext"]["cid"]
+        # (created_at aside: SQLite gives back a time without its zone, PostgreSQL with it)
+        assert {**copy, "created_at": None} == {**listed, "created_at": None}

@@ -51,6 +51,23 @@ def test_same_content_twice_is_one_record(client, escrow, supplier, inspector, o
     assert second.json()["uploader"] == supplier.address  # the first record stands
 
 
+@BOTH_DATABASES
+def test_same_content_again_answers_the_first_record_whole(
+    client, escrow, supplier, inspector, ops, create_deal
+):
+    """The record is written with INSERT ... ON CONFLICT DO NOTHING and read back only on a
+    conflict: on both databases the second answer is the first record, field for field."""
+    deal = _deal(create_deal, ops)
+    first = upload(client, supplier, escrow, PDF, deal=deal.id)
+    second = upload(client, inspector, escrow, PDF)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["created"] is True
+    assert second.json() == {**first.json(), "created": False}
+    with client.app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(Evidence)) == 1
+        assert db.scalar(select(func.count()).select_from(UsedNonce)) == 2  # both spent
+
+
 def test_oracle_key_uploads_without_a_deal(client, escrow, inspector, ops):
     assert upload(client, inspector, escrow, b'{"temperature": 4.2}').json()["media_type"] == (
         "application/json"
