@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
@@ -169,25 +171,32 @@ async def upload(
         raise HTTPException(400, "a milestone link needs its deal")
 
     timing = ServerTiming()
-    # Who signed, and may they (for which escrow): before a byte of the body is read.
-    signed = await run_in_threadpool(
-        uploads.check_signer_for,
-        request.app.state.escrows,
-        escrow,
-        chain,
-        sessions,
-        settings,
-        x_escrow_auth,
-        claimed,
-        deal,
+    # Who signed, and may they (for which escrow), checked in a worker thread while the body's
+    # first bytes are read here: nothing goes to the store before both are done, and the
+    # signature's refusal comes first when both are refused.
+    checking = asyncio.ensure_future(
+        run_in_threadpool(
+            uploads.check_signer_for,
+            request.app.state.escrows,
+            escrow,
+            chain,
+            sessions,
+            settings,
+            x_escrow_auth,
+            claimed,
+            deal,
+        )
     )
+    reading = asyncio.ensure_future(_first_bytes(request))
+    try:
+        signed = await checking
+    except BaseException:
+        reading.cancel()
+        with suppress(BaseException):
+            await reading
+        raise
+    body, head, whole = await reading
     timing.lap("auth")
-    # The body, streamed: its first bytes checked, then the rest straight on to the store.
-    body = MultipartStream(request)
-    part = await body.next_part()
-    if part is None or part.name != "file" or part.filename is None:
-        raise HTTPException(400, "send the document as the multipart field 'file'")
-    head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
     media_type = uploads.media_type_of(settings, head, whole)
     if media_type == MANIFEST:  # a confidential document's: stored only with its ciphertext
         await run_in_threadpool(check_manifest, sessions, head)
@@ -293,6 +302,16 @@ class ServerTiming:
 
     def header(self) -> str:
         return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self._laps)
+
+
+async def _first_bytes(request: Request) -> tuple[MultipartStream, bytes, bool]:
+    """The body's `file` part, its first bytes read (streamed_upload.file_head)."""
+    body = MultipartStream(request)
+    part = await body.next_part()
+    if part is None or part.name != "file" or part.filename is None:
+        raise HTTPException(400, "send the document as the multipart field 'file'")
+    head, whole = await streamed_upload.file_head(body, SNIFF_BYTES)
+    return body, head, whole
 
 
 def _find(sessions, cid: str) -> Evidence:

@@ -133,6 +133,17 @@ def test_missing_signature_is_401(client, escrow, supplier, ops, create_deal):
     assert r.status_code == 401
 
 
+def test_a_request_unsigned_and_malformed_is_401_whatever_its_body(
+    client, escrow, ops, create_deal
+):
+    """The signer is checked while the body's first bytes are read: its refusal comes first."""
+    deal = _deal(create_deal, ops)
+    digest = {"X-Content-Sha256": hashlib.sha256(PDF).hexdigest()}
+    for body in ({"files": {"other": ("doc", PDF)}}, {"content": b"not multipart"}):
+        r = client.post("/evidence", params={"deal": deal.id}, headers=digest, **body)
+        assert r.status_code == 401 and "missing X-Escrow-Auth" in r.json()["detail"], r.text
+
+
 def test_expired_signature_is_401(client, escrow, supplier, ops, create_deal):
     deal = _deal(create_deal, ops)
     r = upload(client, supplier, escrow, PDF, deal=deal.id, expires_in=-5)
