@@ -190,11 +190,12 @@ def test_multi_level_state_stays_small():
     builder = CidBuilder()
     for chunk in pattern_chunks(174 * C + 1):
         builder.update(chunk)
-        assert len(builder._buf) < C
+        assert not builder._buf  # version 1: a leaf is hashed as it comes, never buffered
+        assert builder._leaf_size < C
         assert all(len(level) <= MAX_LINKS for level in builder._levels)
-    # levels collapse lazily: 174 leaves wait on level 0, the last byte in the buffer
+    # levels collapse lazily: 174 leaves wait on level 0, the last byte in the leaf's hash
     assert [len(level) for level in builder._levels] == [MAX_LINKS]
-    assert len(builder._buf) == 1
+    assert builder._leaf_size == 1
     assert builder.size == 174 * C + 1
     assert builder.finish() == REFERENCE[(174 * C + 1, "pattern", 1, C, 174)]
     assert [len(level) for level in builder._levels] == [0, 0, 1]  # leaves, 2 parents, root
