@@ -32,11 +32,6 @@ from eth_account._utils.signing import to_standard_signature_bytes
 from eth_account.messages import encode_defunct
 from eth_keys import keys
 from eth_utils import keccak, to_checksum_address
-from sqlalchemy import Connection, bindparam, delete, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from backend.db import UsedNonce
 
 HEADER = "X-Escrow-Auth"
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
@@ -156,9 +151,9 @@ def verify(
     request: SignedRequest, message: str, max_validity: int, now: int | None = None
 ) -> Signed:
     """Checks signature and expiry; no database, no chain. The nonce is checked with
-    `check_unused` and spent with `spend()` in the transaction that records what the request
-    did, so a request that fails (the store is down) may be sent again, and no write lock (no
-    database connection) is held meanwhile."""
+    `nonces.check_unused` and spent with `nonces.spend()` in the transaction that records what
+    the request did, so a request that fails (the store is down) may be sent again, and no
+    write lock (no database connection) is held meanwhile."""
     now = int(time.time()) if now is None else now
     if request.expires < now:
         raise AuthError("signed request has expired")
@@ -194,39 +189,3 @@ def recover(message: str, signature: bytes) -> bytes:
     digest = keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data)
     standard = keys.Signature(signature_bytes=to_standard_signature_bytes(bytes(signature)))
     return standard.recover_public_key_from_msg_hash(digest).to_canonical_address()
-
-
-# Every upload runs these: built once, in SQLAlchemy Core (one row each, no unit of work),
-# so that each execution finds its compiled form in the engine's cache.
-_NONCES = UsedNonce.metadata.tables[UsedNonce.__tablename__]
-_USED = select(_NONCES.c.id).where(
-    _NONCES.c.address == bindparam("address"), _NONCES.c.nonce == bindparam("nonce")
-)
-_SPEND = insert(_NONCES)
-_PURGE = delete(_NONCES).where(_NONCES.c.expires < bindparam("now"))
-
-
-def check_unused(db: Connection | Session, signed: Signed) -> None:
-    """AuthError when the request's nonce was spent before (a replay)."""
-    if db.execute(_USED, {"address": signed.address, "nonce": signed.nonce}).first():
-        raise AuthError(REPLAYED)
-
-
-PURGE_EVERY_SECONDS = 60  # expired nonces are deleted at most this often (they are harmless)
-_purged_at = 0
-
-
-def spend(db: Connection | Session, signed: Signed, now: int | None = None) -> None:
-    """Marks the nonce used, in `db`'s open transaction (the caller commits). AuthError when a
-    concurrent copy of the same request spent it first (the unique address and nonce)."""
-    global _purged_at
-    now = int(time.time()) if now is None else now
-    if now - _purged_at >= PURGE_EVERY_SECONDS or now < _purged_at:
-        db.execute(_PURGE, {"now": now})  # expired nonces can go
-        _purged_at = now
-    nonce = {"address": signed.address, "nonce": signed.nonce, "expires": signed.expires}
-    try:
-        db.execute(_SPEND, nonce)
-    except IntegrityError as exc:
-        db.rollback()
-        raise AuthError(REPLAYED) from exc

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import auth
+from backend import auth, nonces
 from backend.confidential.errors import ConfidentialError, ManifestError
 from backend.confidential.identity import parse_recipient
 from backend.confidential.manifest import Manifest, parse_manifest
@@ -169,7 +169,7 @@ def record_copy(
     again is (its record, False); other readers for a recorded ciphertext are 409."""
     with connect(sessions) as db:
         copy, created = write_copy(db, manifest_cid, ciphertext_cid, readers, signed.address)
-        auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        nonces.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         commit_copy(db, ciphertext_cid)
         return copy, created
 

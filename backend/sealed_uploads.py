@@ -34,7 +34,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import auth
+from backend import auth, nonces
 from backend.confidential.errors import ManifestError
 from backend.confidential.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from backend.copies import ReaderIn, checked_readers, commit_copy, write_copy
@@ -245,7 +245,7 @@ def _record(
     """The nonce, the two records (kept when they exist), the copy and its readers: one
     transaction."""
     with connect(sessions) as db:
-        auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        nonces.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         cipher_row, new_cipher = new_evidence(
             db, cipher, signed, AGE, deal, milestone, signed.escrow
         )

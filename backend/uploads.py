@@ -31,7 +31,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import auth
+from backend import auth, nonces
 from backend.chain import Chain
 from backend.db import Evidence, connect, utcnow
 from backend.escrows import Escrows
@@ -63,7 +63,7 @@ def check_signer(
     signed = auth.verify(request, message, settings.auth_max_validity_seconds)
     _authorize(chain, signed.address, deal)
     with connect(sessions) as db:
-        auth.check_unused(db, signed)
+        nonces.check_unused(db, signed)
     return dataclasses.replace(signed, escrow=chain.escrow_address)
 
 
@@ -137,7 +137,7 @@ def add_and_record(
 def _record(sessions, stored: StoredObject, signed, media_type, deal, milestone, escrow):
     """Spends the nonce and writes the record, in one short transaction."""
     with connect(sessions) as db:
-        auth.spend(db, signed)  # AuthError when a racing copy of the request spent it first
+        nonces.spend(db, signed)  # AuthError when a racing copy of the request spent it first
         row, created = new_evidence(db, stored, signed, media_type, deal, milestone, escrow)
         db.commit()
         return row, created

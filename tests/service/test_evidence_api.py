@@ -8,7 +8,7 @@ from helpers import USD, milestones
 from service_helpers import BOTH_DATABASES, signed_headers, upload
 from sqlalchemy import func, select
 
-from backend import auth
+from backend import auth, nonces
 from backend.db import Evidence, UsedNonce
 from backend.evidence.cid import cid_of
 
@@ -270,6 +270,6 @@ def test_expired_nonces_are_purged(client, escrow, supplier, ops, create_deal, m
         assert db.scalar(select(func.count()).select_from(UsedNonce)) == 1
         # Ten minutes on, the next spend purges the expired nonce and keeps its own.
         later = auth.Signed(supplier.address, "n" * 16, int(time.time()) + 900)
-        auth.spend(db, later, now=int(time.time()) + 600)
+        nonces.spend(db, later, now=int(time.time()) + 600)
         db.commit()
         assert db.scalars(select(UsedNonce.nonce)).all() == ["n" * 16]
