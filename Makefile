@@ -104,10 +104,13 @@ compile: setup
 # in three worker processes (pytest-xdist as brownie drives it: each worker launches its own
 # anvil on the next port), a test file per worker at a time. Three on two cores: the suite
 # waits on anvil, the IPFS node, the browser and the service's polling for much of its time,
-# and two workers left about a third of the CPU idle. TEST_WORKERS=0: one process.
+# and two workers left about a third of the CPU idle. The longest files first (tests/conftest.py
+# LONGEST_FIRST): xdist keeps the collection's order of files only when told not to reorder them.
+# TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 3
 test: setup lint
-	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(TESTS)
+	brownie test $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder) $(TESTS)
 
 demo: setup
 	brownie run scripts/demo.py --silent

@@ -28,24 +28,28 @@ from scripts.ipfs_node import IpfsNodeError
 from scripts.ipfs_node import ipfs_node as start_ipfs_node
 
 # The longest test files (seconds of one worker, `--durations=0` summed per file), started first:
-# `make test` hands whole files to its workers in collection order (--dist loadfile), so a long
-# file collected last runs alone at the end while the other workers idle. Longest first is the
-# classic greedy schedule. Refresh the list when a file's cost moves a lot.
-LONGEST_FIRST = (  # a 3-worker run at 1f74570, on a busy machine
-    "contracts/test_stateful.py",  # 311
-    "service/test_fuzz_api.py",  # 160
-    "web/test_pages.py",  # 158
-    "service/test_faults.py",  # 110
-    "web/test_confidential_documents.py",  # 103
-    "service/test_review_findings.py",  # 100
-    "service/test_replicas.py",  # 93
-    "service/test_proposals.py",  # 89
-    "service/test_indexer.py",  # 83
-    "service/test_evidence_api.py",  # 74
-    "contracts/test_hostile_tokens.py",  # 68
-    "service/test_offers.py",  # 67
-    "deploy/test_live_deploy.py",  # 63
-    "oracle/test_oracle_desk.py",  # 61
+# `make test` hands whole files to its workers in collection order (--dist loadfile, with
+# --no-loadscope-reorder: xdist would otherwise start the files with the most tests first), so a
+# long file collected last runs alone at the end while the other workers idle. Longest first is
+# the classic greedy schedule. Refresh the list when a file's cost moves a lot.
+LONGEST_FIRST = (  # two quiet 3-worker runs at fb60c6c (600 s and 506 s), the larger figure
+    "contracts/test_stateful.py",  # 222
+    "web/test_pages.py",  # 115
+    "service/test_faults.py",  # 82
+    "web/test_confidential_documents.py",  # 79
+    "service/test_fuzz_api.py",  # 77
+    "service/test_review_findings.py",  # 69
+    "oracle/test_oracle_desk.py",  # 57
+    "service/test_evidence_api.py",  # 54
+    "service/test_indexer.py",  # 49
+    "service/test_proposals.py",  # 48
+    "service/test_replicas.py",  # 41
+    "service/test_offers.py",  # 41
+    "contracts/test_hostile_tokens.py",  # 40
+    "service/test_attestation_intake.py",  # 31
+    "deploy/test_live_deploy.py",  # 26
+    "service/test_confidential_api.py",  # 26
+    "service/test_migrations.py",  # 25
 )
 
 

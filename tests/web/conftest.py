@@ -22,7 +22,9 @@ from backend.settings import ROOT, Settings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WALLET_JS = Path(__file__).with_name("wallet.js")
-# Screenshots of the main pages, linked from the README.
+# Screenshots of the main pages, linked from the README: written there only when
+# UPDATE_SCREENSHOTS=1 (a test run leaves the tracked files alone; each run renders a few
+# pixels differently), else into the test's temporary folder.
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # As the machine's probe starts Chromium: no background connections on a closed network.
 CHROMIUM_ARGS = [
@@ -113,10 +115,11 @@ def open_page(browser, service):
 
 
 @pytest.fixture
-def screenshot():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(tmp_path):
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> None:
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     return take
