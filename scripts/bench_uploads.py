@@ -1,7 +1,10 @@
 """Upload throughput: 100 documents of 100 KB through the service (real HTTP, uvicorn) against
 direct adds to the same IPFS node, in the same run; then 5 MB documents added to the node,
 uploaded plain through the service, and encrypted to a deal's five readers and uploaded as the
-oracle CLI does it (ciphertext, manifest, readers), rotating. Writes bench/uploads.json.
+oracle CLI does it (ciphertext, manifest, readers), rotating. Both sizes also go through the
+bare hop (scripts/bare_hop.py: a Python process that only passes the file on to the node), the
+floor of any service between the client and the node on the machine it runs on. Writes
+bench/uploads.json.
 
     brownie run scripts/bench_uploads.py     (part of `make bench`)
 """
@@ -14,8 +17,10 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from brownie import accounts, chain
@@ -35,7 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "uploads.json"
 COUNT, SIZE = 100, 100_000
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "1"))
-ROUND = 10  # documents per turn
+# Documents per turn: one at a time (in an order that rotates every turn), or as many as run at
+# once. Turns of 10 let the node's slow patches (its garbage collector) fall on one side
+# unevenly: the same build measured 65-74% in four runs, and the bare hop 67-107%.
+ROUND = CONCURRENCY
 
 
 def documents() -> list[bytes]:
@@ -46,15 +54,20 @@ def documents() -> list[bytes]:
     ]
 
 
-def race(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> tuple[float, float, dict]:
-    """Adds per second straight to the node, and uploads per second through the service.
-    The two alternate document by document, so a slow patch of the machine (2 cores shared
-    with the node) falls on both rather than on whichever ran second."""
-    direct_docs, service_docs = documents(), documents()
-    direct_time = service_time = 0.0
+def race(
+    store: IpfsNodeStore, url: str, bare_url: str, key: LocalKey, escrow: str
+) -> tuple[float, float, float, dict]:
+    """Adds per second straight to the node, uploads per second through the service, and
+    through the bare hop (scripts/bare_hop.py). The three take turns, ROUND documents each,
+    their order rotating, so a slow patch of the machine (2 cores shared with the node) falls
+    on all of them rather than on whichever ran last."""
+    direct_docs, service_docs, bare_docs = documents(), documents(), documents()
     direct_ms: list[float] = []
     breakdown: list[dict[str, float]] = []  # per upload: the service's Server-Timing laps
-    with httpx.Client(base_url=url, timeout=60) as client:
+    with (
+        httpx.Client(base_url=url, timeout=60) as client,
+        httpx.Client(base_url=bare_url, timeout=60) as bare,
+    ):
         # Signing is the client's work, done before the clock starts.
         headers = [
             auth.upload_headers(
@@ -77,6 +90,7 @@ def race(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> tuple[fl
             ),
             files={"file": ("w.txt", warm)},
         ).raise_for_status()
+        bare.post("/evidence", files={"file": ("w.txt", warm)}).raise_for_status()
 
         def upload(item: tuple[bytes, dict[str, str]]) -> None:
             doc, signed = item
@@ -97,25 +111,29 @@ def race(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> tuple[fl
             store.add([doc])
             direct_ms.append((time.perf_counter() - started) * 1000)
 
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            for i in range(0, COUNT, ROUND):
-                started = time.perf_counter()
-                list(pool.map(add, direct_docs[i : i + ROUND]))
-                direct_time += time.perf_counter() - started
+        def hop(doc: bytes) -> None:
+            r = bare.post("/evidence", files={"file": ("d.txt", doc)})
+            assert r.status_code == 201, r.text
 
-                started = time.perf_counter()
-                list(
-                    pool.map(
-                        upload,
-                        zip(service_docs[i : i + ROUND], headers[i : i + ROUND], strict=True),
-                    )
-                )
-                service_time += time.perf_counter() - started
+        spent = {"direct": 0.0, "service": 0.0, "bare": 0.0}
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            signed = list(zip(service_docs, headers, strict=True))
+            for turn, i in enumerate(range(0, COUNT, ROUND)):
+                sides: list[tuple[str, Callable[[Any], None], list]] = [
+                    ("direct", add, direct_docs[i : i + ROUND]),
+                    ("service", upload, signed[i : i + ROUND]),
+                    ("bare", hop, bare_docs[i : i + ROUND]),
+                ]
+                for name, side, items in sides[turn % 3 :] + sides[: turn % 3]:
+                    started = time.perf_counter()
+                    list(pool.map(side, items))
+                    spent[name] += time.perf_counter() - started
+        direct_time, service_time, bare_time = spent["direct"], spent["service"], spent["bare"]
     medians = {
         name: round(statistics.median(laps[name] for laps in breakdown), 2) for name in breakdown[0]
     }
     medians["direct_add"] = round(statistics.median(direct_ms), 2)
-    return COUNT / direct_time, COUNT / service_time, medians
+    return COUNT / direct_time, COUNT / service_time, COUNT / bare_time, medians
 
 
 BIG, BIG_RUNS, READERS = 5_000_000, 30, 5
@@ -123,12 +141,13 @@ BIG_SHARE_AIM = 0.90  # the service keeps at least this share of the node's rate
 ENCRYPTION_BUDGET = 0.20  # encryption may add at most this much to a 5 MB upload's time
 
 
-def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> dict:
-    """5 MB documents three ways, the order rotating every round (a slow patch of the shared
+def big_uploads(store: IpfsNodeStore, url: str, bare_url: str, key: LocalKey, escrow: str) -> dict:
+    """5 MB documents four ways, the order rotating every round (a slow patch of the shared
     machine falls on each in turn): added straight to the node; uploaded plain through the
-    service; encrypted to five readers and uploaded as `escrow-oracle upload` does it
-    (backend/confidential/client.py: encrypted while it is sent), its steps timed. Distinct
-    documents every time; the signing inside the clock."""
+    service; the same request through the bare hop (scripts/bare_hop.py); encrypted to five
+    readers and uploaded as `escrow-oracle upload` does it (backend/confidential/client.py:
+    encrypted while it is sent), its steps timed. Distinct documents every time; the signing
+    inside the clock."""
     import pyrage
 
     recipients = [str(pyrage.x25519.Identity.generate().to_public()) for _ in range(READERS)]
@@ -137,7 +156,7 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
         for i, recipient in enumerate(recipients)
     ]
     signer = client.Signer(key.private_key, chain.id, escrow)
-    times: dict[str, list[float]] = {"node": [], "plain": [], "confidential": []}
+    times: dict[str, list[float]] = {"node": [], "plain": [], "bare": [], "confidential": []}
     steps: list[dict[str, float]] = []
     # The service's Server-Timing laps of each 5 MB request, by route: where its time went.
     served: dict[str, list[dict[str, float]]] = {"/evidence": [], "/evidence/confidential": []}
@@ -148,6 +167,7 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
 
     with (
         httpx.Client(base_url=url, timeout=120, event_hooks={"response": [laps_of]}) as http,
+        httpx.Client(base_url=bare_url, timeout=120) as bare_http,
         tempfile.TemporaryDirectory(prefix="bench-5mb-") as work,
     ):
         path = Path(work) / "report.pdf"
@@ -157,6 +177,12 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
             started = time.perf_counter()
             client.upload_file(http, signer, data, hashlib.sha256(data).hexdigest(), None)
             times["plain"].append((time.perf_counter() - started) * 1000)
+
+        def bare() -> None:
+            data = _document(BIG)
+            started = time.perf_counter()
+            client.upload_file(bare_http, signer, data, hashlib.sha256(data).hexdigest(), None)
+            times["bare"].append((time.perf_counter() - started) * 1000)
 
         def node() -> None:
             data = _document(BIG)
@@ -171,7 +197,7 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
             times["confidential"].append(laps.total)
             steps.append(laps.laps)
 
-        sides = [node, plain, confidential]
+        sides = [node, plain, bare, confidential]
         for side in sides:  # warm-up: first connections, the service's first chain lookups
             side()
         for ms in times.values():
@@ -180,7 +206,7 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
         for laps in served.values():
             laps.clear()
         for run in range(BIG_RUNS):
-            for side in sides[run % 3 :] + sides[: run % 3]:
+            for side in sides[run % 4 :] + sides[: run % 4]:
                 side()
     median = {name: statistics.median(ms) for name, ms in times.items()}
     return {
@@ -192,6 +218,8 @@ def big_uploads(store: IpfsNodeStore, url: str, key: LocalKey, escrow: str) -> d
         "confidential_upload_median_ms": round(median["confidential"], 1),
         "service_share_of_node_rate": round(median["node"] / median["plain"], 3),
         "share_aim": BIG_SHARE_AIM,
+        "bare_hop_median_ms": round(median["bare"], 1),
+        "bare_hop_share_of_node_rate": round(median["node"] / median["bare"], 3),
         "encryption_added": round(median["confidential"] / median["plain"] - 1, 3),
         "encryption_budget": ENCRYPTION_BUDGET,
         # the client's steps (backend/confidential/client.py upload_confidential), medians
@@ -260,13 +288,15 @@ def main() -> None:
         # Python command to run it with instead, e.g. "python -m cProfile -o service.prof").
         python = os.environ.get("BENCH_SERVER_PREFIX", "").split() or None
         server = LiveService(settings, Path(data) / "service.log", python)
+        hop = LiveService(settings, Path(data) / "bare.log", factory="scripts.bare_hop:create_app")
         try:
-            direct, service, medians = race(
-                IpfsNodeStore(node_url), server.url, key, escrow.address
+            direct, service, bare, medians = race(
+                IpfsNodeStore(node_url), server.url, hop.url, key, escrow.address
             )
-            big = big_uploads(IpfsNodeStore(node_url), server.url, key, escrow.address)
+            big = big_uploads(IpfsNodeStore(node_url), server.url, hop.url, key, escrow.address)
         finally:
             server.stop()
+            hop.stop()
 
     result = {
         "documents": COUNT,
@@ -274,6 +304,10 @@ def main() -> None:
         "node_adds_per_s": round(direct, 1),
         "service_uploads_per_s": round(service, 1),
         "service_share_of_node_rate": round(service / direct, 3),
+        # the bare hop (scripts/bare_hop.py): the node through a Python process doing nothing
+        # but passing the file on, the floor of any service on this machine
+        "bare_hop_uploads_per_s": round(bare, 1),
+        "bare_hop_share_of_node_rate": round(bare / direct, 3),
         "concurrency": CONCURRENCY,
         # medians in ms: the service's Server-Timing laps, its round trip seen by the client,
         # and a direct add to the node
@@ -286,13 +320,15 @@ def main() -> None:
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"\n{COUNT} x {SIZE // 1000} KB: node {direct:.1f}/s, service {service:.1f}/s "
-        f"({service / direct:.0%} of the node's rate; aim >= 70%)  -> {OUT}"
+        f"({service / direct:.0%} of the node's rate; aim >= 70%); bare hop {bare:.1f}/s "
+        f"({bare / direct:.0%})  -> {OUT}"
     )
     share = big["service_share_of_node_rate"]
     print(
         f"5 MB: node {big['node_add_median_ms']} ms, service {big['plain_upload_median_ms']} ms "
         f"({share:.0%} of the node's rate; aim >= {BIG_SHARE_AIM:.0%}"
-        f"{'' if share >= BIG_SHARE_AIM else ': UNDER'})"
+        f"{'' if share >= BIG_SHARE_AIM else ': UNDER'}); bare hop {big['bare_hop_median_ms']} ms "
+        f"({big['bare_hop_share_of_node_rate']:.0%})"
     )
     print(
         f"5 MB confidential: {big['confidential_upload_median_ms']} ms, encryption adds "

@@ -35,16 +35,23 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class LiveService:
-    def __init__(self, settings: Settings, log: Path, python: list[str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        log: Path,
+        python: list[str] | None = None,
+        factory: str = "backend.main:create_app",
+    ):
         """Starts the service on `settings`, its output to `log`. `python` runs it instead of
-        this interpreter (e.g. ["python", "-m", "cProfile", "-o", "service.prof"])."""
+        this interpreter (e.g. ["python", "-m", "cProfile", "-o", "service.prof"]); `factory`
+        another app (the benchmark's bare hop, scripts/bare_hop.py)."""
         [port] = free_ports(1)
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ESCROW_")}
         env.update(settings_env(settings))
         self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(
-            [*(python or [sys.executable]), "-m", "uvicorn", "--factory", "backend.main:create_app",
+            [*(python or [sys.executable]), "-m", "uvicorn", "--factory", factory,
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             cwd=ROOT,
             env=env,
