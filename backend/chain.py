@@ -19,13 +19,16 @@ from web3.exceptions import (
     TimeExhausted,
     Web3RPCError,
 )
-from web3.types import RPCEndpoint
+from web3.types import RPCEndpoint, RPCResponse
 
 from backend import deployments
 from backend.escrow.abi import ARTIFACT, load_abi, view
 from backend.escrow.errors import ChainUnavailable, RangeRefused, UnknownDeal
 from backend.escrow.statuses import DealStatus
 from backend.settings import Settings
+
+KEY_ADDED = Web3.keccak(text="OperatorKeyAdded(uint32,address)").hex().removeprefix("0x")
+KEY_ADDED_TOPIC = "0x" + KEY_ADDED
 
 __all__ = ["ARTIFACT", "Chain", "ChainUnavailable", "DealParties", "RangeRefused", "load_abi"]
 
@@ -207,32 +210,57 @@ class Chain:
             ("operator", key), lambda: self._call(self.escrow.functions.operatorOf(key).call)
         )
 
-    def operator_keys(self, operator_id: int) -> tuple[str, ...]:
-        """The live keys of an operator: those its `OperatorKeyAdded` logs name (since
-        `indexer_start_block`) that `operatorOf` still maps to it. Cached like the roles."""
-        return self._cached(("keys", operator_id), lambda: self._read_keys(operator_id))
-
-    def _read_keys(self, operator_id: int) -> tuple[str, ...]:
-        topic = "0x" + Web3.keccak(text="OperatorKeyAdded(uint32,address)").hex().removeprefix("0x")
-        params = [
-            {
-                "address": self.escrow_address,
-                "fromBlock": hex(self.settings.indexer_start_block),
-                "toBlock": "latest",
-                "topics": [topic, "0x" + operator_id.to_bytes(32, "big").hex()],
-            }
-        ]
-        answer = self._call(
-            lambda: self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), params)
+    def operator_keys(
+        self, operator_id: int, indexed: tuple[str, ...] = (), since: int | None = None
+    ) -> tuple[str, ...]:
+        """The live keys of an operator: those `indexed` (the service's index of the registry,
+        backend/operator_index.py) and those its `OperatorKeyAdded` logs name from block
+        `since` on (the index's cursor; `indexer_start_block` when there is no index), that
+        `operatorOf` still maps to it. Cached like the roles."""
+        return self._cached(
+            ("keys", operator_id), lambda: self._read_keys(operator_id, indexed, since)
         )
-        if "error" in answer:
-            raise ChainUnavailable(
-                f"eth_getLogs for the keys of operator {operator_id}: {answer['error']}"
-            )
+
+    def _read_keys(
+        self, operator_id: int, indexed: tuple[str, ...], since: int | None
+    ) -> tuple[str, ...]:
+        topics = [KEY_ADDED_TOPIC, "0x" + operator_id.to_bytes(32, "big").hex()]
+        first = max(self.settings.indexer_start_block, since or 0)
+        found = self.logs_between(first, self.block_number(), topics)
         keys = dict.fromkeys(
-            to_checksum_address("0x" + log["topics"][2][-40:]) for log in answer["result"]
+            [*indexed, *(to_checksum_address("0x" + log["topics"][2][-40:]) for log in found)]
         )
         return tuple(k for k in keys if self.operator_of(k) == operator_id)
+
+    def _get_logs(self, params: list) -> RPCResponse:
+        return self.web3.provider.make_request(RPCEndpoint("eth_getLogs"), params)
+
+    def logs_between(self, first: int, last: int, topics: list[str]) -> list[dict]:
+        """The escrow's raw logs matching `topics` in [first, last], asked for in ranges of
+        `indexer_batch_blocks`, each halved while the node refuses it (providers limit the
+        blocks or the results of one eth_getLogs); ChainUnavailable when one block is
+        refused."""
+        found: list[dict] = []
+        span = self.settings.indexer_batch_blocks
+        while first <= last:
+            end = min(first + span - 1, last)
+            params = [
+                {
+                    "address": self.escrow_address,
+                    "fromBlock": hex(first),
+                    "toBlock": hex(end),
+                    "topics": topics,
+                }
+            ]
+            answer = self._call(partial(self._get_logs, params))
+            if "error" in answer:
+                if span == 1:
+                    raise ChainUnavailable(f"eth_getLogs {first}-{end}: {answer['error']}")
+                span //= 2
+                continue
+            found += answer["result"]
+            first = end + 1
+        return found
 
     def accepts_signature(self, signer: str, digest: bytes, signature: bytes) -> bool:
         """Whether `signer` is a contract that accepts `signature` over `digest` by EIP-1271

@@ -5,6 +5,8 @@ attestation of a manifest needs that ciphertext pinned. The service never decryp
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, bindparam, insert, select
@@ -154,8 +156,14 @@ def copy_of(
         anchored=copy.ciphertext_cid == store_manifest.ciphertext_cid,
         readers=[ReaderIn(account=a, recipient=r) for a, r in readers],
         uploader=copy.uploader,
-        created_at=copy.created_at.isoformat().replace("+00:00", "Z"),
+        created_at=_utc_text(copy.created_at),
     )
+
+
+def _utc_text(at: datetime) -> str:
+    """ISO 8601 in UTC with its `Z`, as the service writes it: SQLite gives the time back
+    without its zone, PostgreSQL with it."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat().replace("+00:00", "Z")
 
 
 def record_copy(

@@ -95,6 +95,11 @@ def check_head(settings: Settings, head: bytes, complete: bool) -> None:
         raise HTTPException(415, "the file must be the age ciphertext the manifest names")
 
 
+# The manifests' adds beside their ciphertexts' (store_confidential): threads kept, not one
+# made per request.
+_SIDE_ADDS = ThreadPoolExecutor(4, thread_name_prefix="manifest-add")
+
+
 def store_confidential(
     chunks: Iterable[bytes],
     store: EvidenceStore,
@@ -115,11 +120,10 @@ def store_confidential(
     with (
         IN_FLIGHT.adding(store, cipher_sha256),
         IN_FLIGHT.adding(store, manifest_sha256),
-        ThreadPoolExecutor(1) as pool,
     ):
         # The manifest's add (a few hundred bytes, but a round trip to the node) runs while
-        # the ciphertext's does.
-        manifest_add = pool.submit(store.add, [manifest.to_bytes()])
+        # the ciphertext's does; waited for on every path below.
+        manifest_add = _SIDE_ADDS.submit(store.add, [manifest.to_bytes()])
         try:
             cipher = store.add(chunks)
             added.append((cipher, cipher_sha256))

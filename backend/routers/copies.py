@@ -107,8 +107,7 @@ async def add_copy(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    with sessions() as db:
-        return copies.copy_out(db, manifest, copy)
+    return await run_in_threadpool(_copy_out, sessions, manifest, copy)
 
 
 class ConfidentialOut(BaseModel):
@@ -329,9 +328,7 @@ async def list_copies(
         reader = to_checksum_address(reader)
     manifest_cid = _cid(cid)
     _, manifest = await run_in_threadpool(_manifest, sessions, store, manifest_cid)
-    with sessions() as db:
-        rows = copies.copies_of(db, manifest_cid, reader)
-        return [copies.copy_out(db, manifest, row) for row in rows]
+    return await run_in_threadpool(_copies, sessions, manifest, manifest_cid, reader)
 
 
 def _text(data: bytes) -> str:
@@ -347,6 +344,18 @@ def _cid(value: str) -> str:
         return str(parse_cid(value))
     except ValueError as exc:
         raise HTTPException(400, f"malformed CID: {exc}") from exc
+
+
+# The database is read in a worker thread, as everywhere else: never in the event loop.
+def _copy_out(sessions: sessionmaker[Session], manifest, copy) -> CopyOut:
+    with sessions() as db:
+        return copies.copy_out(db, manifest, copy)
+
+
+def _copies(sessions: sessionmaker[Session], manifest, manifest_cid: str, reader) -> list[CopyOut]:
+    with sessions() as db:
+        rows = copies.copies_of(db, manifest_cid, reader)
+        return [copies.copy_out(db, manifest, row) for row in rows]
 
 
 def _manifest(sessions: sessionmaker[Session], store: EvidenceStore, cid: str):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.chain import Chain
 from backend.confidential.binding import Binding, verify_binding
 from backend.confidential.errors import BindingError
-from backend.db import KeyBinding
+from backend.db import IndexerCursor, KeyBinding, OperatorKeyRow
 from backend.deps import ChainDep, DbDep, EscrowDep, SessionsDep
 from backend.escrow.http import Uint32, Uint256, uint
 from backend.routers._common import UNAVAILABLE, DealId, Route, errors
@@ -196,10 +196,7 @@ async def readers(deal_id: DealId, chain: EscrowDep, sessions: SessionsDep) -> R
     every live key of every operator the deal's milestones name, the arbiter's live keys;
     each with its roles and its newest binding (null when it published none: a client warns
     that it cannot encrypt to it)."""
-    entitled = await run_in_threadpool(_entitled, chain, deal_id)
-    with sessions() as db:
-        rows = db.scalars(select(KeyBinding).where(KeyBinding.account.in_(list(entitled))))
-        bindings = {row.account: row.document for row in rows}
+    entitled, bindings = await run_in_threadpool(_entitled, chain, sessions, deal_id)
     return ReadersOut(
         escrow=chain.escrow_address,
         deal_id=deal_id,
@@ -210,8 +207,26 @@ async def readers(deal_id: DealId, chain: EscrowDep, sessions: SessionsDep) -> R
     )
 
 
-def _entitled(chain: Chain, deal_id: int) -> dict[str, tuple[list[str], int | None]]:
+def _entitled(
+    chain: Chain, sessions: sessionmaker[Session], deal_id: int
+) -> tuple[dict[str, tuple[list[str], int | None]], dict[str, dict]]:
+    """The deal's readers (account: roles, operator) and their newest bindings. An operator's
+    keys are those the index holds and those added in the blocks it has not read yet, each
+    confirmed on chain (Chain.operator_keys): the chain is not searched from its start."""
     deal = chain.require_deal(deal_id)
+    operators = sorted(set(deal.oracles) | ({deal.arbiter} if deal.arbiter else set()))
+    with sessions() as db:
+        cursor = db.get(IndexerCursor, chain.escrow_address)
+        indexed: dict[int, list[str]] = {}
+        for key, operator in db.execute(
+            select(OperatorKeyRow.key, OperatorKeyRow.operator_id).where(
+                OperatorKeyRow.escrow == chain.escrow_address,
+                OperatorKeyRow.operator_id.in_(operators),
+                OperatorKeyRow.revoked_block.is_(None),
+            )
+        ):
+            indexed.setdefault(operator, []).append(key)
+    since = cursor.next_block if cursor else None
     entitled: dict[str, tuple[list[str], int | None]] = {}
 
     def add(account: str, role: str, operator: int | None = None) -> None:
@@ -219,14 +234,20 @@ def _entitled(chain: Chain, deal_id: int) -> dict[str, tuple[list[str], int | No
         if role not in roles:
             roles.append(role)
 
+    def keys(operator: int) -> tuple[str, ...]:
+        return chain.operator_keys(operator, tuple(indexed.get(operator, ())), since)
+
     add(deal.buyer, "buyer")
     add(deal.supplier, "supplier")
     if deal.payee and deal.payee != deal.supplier:
         add(deal.payee, "payee")
     for operator in sorted(deal.oracles):
-        for key in chain.operator_keys(operator):
+        for key in keys(operator):
             add(key, "oracle", operator)
     if deal.arbiter:
-        for key in chain.operator_keys(deal.arbiter):
+        for key in keys(deal.arbiter):
             add(key, "arbiter", deal.arbiter)
-    return entitled
+    with sessions() as db:
+        rows = db.scalars(select(KeyBinding).where(KeyBinding.account.in_(list(entitled))))
+        bindings = {row.account: row.document for row in rows}
+    return entitled, bindings

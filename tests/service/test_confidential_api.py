@@ -10,16 +10,19 @@ import brownie
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from helpers import USD, fund_fully, milestones, signed_attestation
+from helpers import USD, fund_fully, milestones, new_account, signed_attestation
+from rpc_limits import RangeLimitedRpc
 from service_helpers import BOTH_DATABASES, upload
 from sqlalchemy import func, select
 
+from backend import indexer
 from backend.confidential import client as conf
 from backend.confidential import envelope
 from backend.confidential.binding import sign_binding, sign_binding_with_key
 from backend.confidential.identity import derive_identity_from_key
 from backend.db import CopyReader, Evidence, EvidenceCopy, KeyBinding
 from backend.evidence.mediatype import AGE, MANIFEST
+from scripts.signing import key_consent
 
 INVOICE = b"%PDF-1.7\ncommercial invoice 2026-117: 2,000 controllers at 41.20 USD\n%%EOF\n"
 
@@ -113,6 +116,39 @@ def test_readers_name_every_party_and_live_operator_key(
     verified = conf.deal_readers(client, deal.id, brownie.chain.id)
     assert {r.account for r in verified if r.recipient} == {buyer.address, inspector.address}
     assert client.get("/deals/999999/readers").status_code == 404
+
+
+def test_readers_come_from_the_index_and_its_tail_on_a_node_that_limits_log_ranges(
+    make_client, escrow, inspector, ops, create_deal
+):
+    """A provider refuses eth_getLogs over more than 50 blocks: the readers are the keys the
+    index holds and those added in the blocks it has not read yet (a key added after the
+    indexer's last round is a reader at once), each confirmed on chain; the node is asked for
+    those blocks only. It answered 503 before: the keys were read from the chain's start in
+    one request."""
+    deal = create_deal(milestones([100 * USD], [(ops.inspector,)]))
+    brownie.chain.mine(120)  # a history longer than the provider's ranges
+    rpc = RangeLimitedRpc(brownie.web3.provider.endpoint_uri, max_blocks=50)
+    try:
+        client = make_client(rpc_url=rpc.url, indexer_confirmations=0)
+        app = client.app.state
+        [escrow_index] = indexer.for_every_escrow(app.escrows, app.sessionmaker)
+        escrow_index.sync()
+        indexed_to = brownie.chain.height
+        later = new_account()
+        escrow.addOperatorKey(
+            ops.inspector, later, *key_consent(escrow, inspector, later), {"from": inspector}
+        )
+        rpc.answered.clear()
+        rpc.refused.clear()
+        r = client.get(f"/deals/{deal.id}/readers")
+        assert r.status_code == 200, r.text
+        oracles = {e["account"] for e in r.json()["readers"] if e["roles"] == ["oracle"]}
+        assert oracles == {inspector.address, later.address}
+        assert rpc.answered and all(first > indexed_to for first, _ in rpc.answered)
+        assert not rpc.refused
+    finally:
+        rpc.close()
 
 
 def _publish_all(client, *accounts):

@@ -267,5 +267,5 @@ def test_the_answer_names_the_copy_as_recorded(client, escrow, supplier, buyer, 
         copy = answer.json()["encrypted_copy"]
         assert copy["readers"] == readers
         assert copy["ciphertext"]["cid"] == answer.json()["ciphertext"]["cid"]
-        # (created_at aside: SQLite gives back a time without its zone, PostgreSQL with it)
-        assert {**copy, "created_at": None} == {**listed, "created_at": None}
+        assert copy == listed  # created_at too, in UTC with its Z from both databases
+        assert copy["created_at"].endswith("Z")
