@@ -164,11 +164,38 @@ def cmd_upload(args) -> int:
     return 0
 
 
-def cmd_fetch(args) -> int:
+def cmd_give_access(args) -> int:
     desk = Desk(args)
+    raw = _evidence_hash(args)
+    readers = client.deal_readers(
+        desk.http, args.deal, desk.chain_id, erc1271_check(desk.web3), desk.escrow_address
+    )
+    for reader in readers:
+        if reader.recipient is None:
+            print(f"warning: {reader.account} has published no valid key", file=sys.stderr)
+    copy, new = client.give_access(
+        desk.http, desk.signer(), raw, desk.identity(), readers, args.deal
+    )
+    if copy is None:
+        print("every reader with a key has a copy already: nothing to do")
+        return 0
+    print(
+        f"a new copy for {len(copy['readers'])} reader(s), new: "
+        + ", ".join(f"{r.account} ({', '.join(r.roles)})" for r in new)
+    )
+    return 0
+
+
+def _evidence_hash(args) -> bytes:
     raw = bytes.fromhex(args.evidence_hash.removeprefix("0x"))
     if len(raw) != 32:
         raise CliError("--evidence-hash must be 32 bytes of hex (a sha256)")
+    return raw
+
+
+def cmd_fetch(args) -> int:
+    desk = Desk(args)
+    raw = _evidence_hash(args)
     out = Path(args.out)
     manifest, opened = client.fetch_confidential(desk.http, raw, desk.identity(), out)
     print(
@@ -228,3 +255,11 @@ def add_commands(sub, key_options) -> None:
     f.add_argument("--evidence-hash", required=True, help="the manifest's sha256 (on chain)")
     f.add_argument("--out", required=True, help="where the checked document is written")
     f.set_defaults(run=cmd_fetch)
+
+    g = sub.add_parser(
+        "give-access", help="a copy for the deal's readers who have none (a rotated key...)"
+    )
+    desk_options(g)
+    g.add_argument("--deal", type=int, required=True)
+    g.add_argument("--evidence-hash", required=True, help="the manifest's sha256 (on chain)")
+    g.set_defaults(run=cmd_give_access)

@@ -284,6 +284,44 @@ def fetch_confidential(
     return manifest, opened
 
 
+def give_access(
+    http: httpx.Client,
+    signer: Signer,
+    evidence_hash: bytes,
+    identity: Identity,
+    readers: list[Reader],
+    deal_id: int | None,
+) -> tuple[dict | None, list[Reader]]:
+    """A new copy of the document the chain's `evidenceHash` names for `readers` (the deal's
+    readers now, their keys verified: deal_readers), made by `identity`, a reader of an
+    existing copy: decrypted, checked against the manifest, encrypted to every reader with a
+    key, the ciphertext uploaded and the copy recorded (docs/confidential.md, "Later readers").
+    Made only when some reader's key has no copy yet: (the copy, those readers), else
+    (None, [])."""
+    manifest_cid = raw_cid_of_sha256(evidence_hash)
+    manifest = parse_manifest(_bytes(http, manifest_cid), evidence_hash)
+    copies = _json(http.get(f"/evidence/{manifest_cid}/copies"), (200,))
+    covered = {(r["account"], r["recipient"]) for c in copies for r in c["readers"]}
+    keyed = [r for r in readers if r.recipient]
+    new = [r for r in keyed if (r.account, r.recipient) not in covered]
+    mine = [c for c in copies if identity.account in {r["account"] for r in c["readers"]}]
+    if not new:
+        return None, []
+    if not mine:
+        raise ConfidentialError(
+            f"no copy of this document is encrypted to {identity.account}: it cannot give access"
+        )
+    with tempfile.TemporaryFile() as cipher, tempfile.TemporaryFile() as again:
+        _download(http, mine[-1]["ciphertext"]["cid"], cipher)
+        cipher.seek(0)
+        sealed = envelope.reencrypt(
+            cipher, again, [identity], [str(r.recipient) for r in keyed], manifest
+        )
+        again.seek(0)
+        stored = upload_file(http, signer, again, sealed.ciphertext_sha256.hex(), deal_id)
+    return record_copy(http, signer, manifest_cid, stored["cid"], keyed, deal_id), new
+
+
 def _download(http: httpx.Client, cid: str, dst) -> tuple[bytes, int]:
     """Streams the object into `dst`; its sha256 and size, checked against the service's."""
     digest, size = hashlib.sha256(), 0

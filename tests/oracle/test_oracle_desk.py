@@ -139,8 +139,8 @@ def test_an_oracle_works_a_milestone_with_encrypted_documents(
     assert f"deal {deal.id} milestone 0" not in inbox.stdout  # its verdict is in
 
 
-def test_a_reader_without_a_copy_or_with_the_wrong_key_gets_a_clear_error_and_no_file(
-    service, keystores, escrow, supplier, stranger, ops, create_deal, tmp_path
+def test_a_reader_without_a_copy_is_given_one_a_stranger_gets_a_clear_error_and_no_file(
+    service, keystores, escrow, supplier, inspector, stranger, ops, create_deal, tmp_path
 ):
     for name in ("buyer", "supplier"):
         assert desk("keys publish", service, keystores[name]).returncode == 0
@@ -150,6 +150,22 @@ def test_a_reader_without_a_copy_or_with_the_wrong_key_gets_a_clear_error_and_no
     up = desk("upload", service, keystores["supplier"], "--deal", deal.id, invoice)
     evidence_hash = _evidence_hash(up.stdout)
     out = tmp_path / "out.pdf"
+    # The inspector published its key after the upload: a reader gives it a copy.
+    fetch = ("fetch", service, keystores["inspector"], "--deal", deal.id,
+             "--evidence-hash", evidence_hash, "--out", out)  # fmt: skip
+    refused = desk(*fetch)
+    assert refused.returncode == 1 and "no copy of this document is encrypted to" in refused.stderr
+    assert desk("keys publish", service, keystores["inspector"]).returncode == 0
+    give = ("give-access", service, keystores["buyer"], "--deal", deal.id,
+            "--evidence-hash", evidence_hash)  # fmt: skip
+    given = desk(*give)
+    assert given.returncode == 0, given.stderr
+    assert f"a new copy for 3 reader(s), new: {inspector.address} (oracle)" in given.stdout
+    fetched = desk(*fetch)
+    assert fetched.returncode == 0, fetched.stderr
+    assert out.read_bytes() == INVOICE
+    out.unlink()
+    assert "nothing to do" in desk(*give).stdout  # every reader with a key has a copy now
     refused = desk("fetch", service, keystores["stranger"], "--deal", deal.id,
                    "--evidence-hash", evidence_hash, "--out", out)  # fmt: skip
     assert refused.returncode == 1
